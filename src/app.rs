@@ -1,0 +1,421 @@
+//! The application: turns parsed arguments into real objects (resolver, trust anchors, packs),
+//! runs the command, and decides the exit code. The only place that writes to stdout/stderr.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use tokio::sync::Semaphore;
+
+use crate::cli::{
+    AuditArgs, Cli, Command, DemoArgs, EvaluateArgs, Format, GateArgs, OutputArgs, RulesCommand,
+    SchemaKind, SeverityArg,
+};
+use crate::evidence::Evidence;
+use crate::facts::Catalogue;
+use crate::net::{Resolver, TrustAnchors};
+use crate::policy::diag;
+use crate::policy::{self, Pack, PolicyError, RuleOutcome, Severity};
+use crate::probe::{self, Limits, ProbeConfig};
+use crate::report::{self, Report, table::TableOptions};
+use crate::target::Target;
+
+/// Documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    /// The audit ran and every gate passed.
+    Success = 0,
+    /// The audit ran and a gate failed.
+    GateFailed = 1,
+    /// Usage error or invalid rule file.
+    Usage = 2,
+    /// A target could not be audited at all.
+    Unauditable = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// A failure that ends the run with a given exit code after its message is printed.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Fatal {
+    /// Exit code to use.
+    pub exit: Exit,
+    /// What to print (already rendered; may span lines).
+    pub message: String,
+}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    Fatal {
+        exit: Exit::Usage,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// Parses the command line, runs, prints errors once, and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            if let Some(fatal) = error.downcast_ref::<Fatal>() {
+                let _ = write!(io::stderr(), "{}", ensure_newline(&fatal.message));
+                return fatal.exit.into();
+            }
+            if is_broken_pipe(&error) {
+                return Exit::Success.into();
+            }
+            let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
+            let _ = writeln!(io::stderr(), "error: {}", chain.join(": "));
+            Exit::Usage.into()
+        }
+    }
+}
+
+fn ensure_newline(text: &str) -> String {
+    if text.ends_with('\n') {
+        text.to_string()
+    } else {
+        format!("{text}\n")
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Runs one parsed command.
+pub fn run(cli: Cli) -> Result<Exit> {
+    match cli.command {
+        Command::Audit(args) => runtime()?.block_on(audit(args)),
+        Command::Evaluate(args) => evaluate(args),
+        Command::Rules(command) => rules(command),
+        Command::Schema { which } => {
+            let schema = match which {
+                SchemaKind::Facts => crate::facts::catalogue::schema_value(),
+                SchemaKind::Report => report::schema_value(),
+                SchemaKind::Evidence => {
+                    serde_json::to_value(schemars::schema_for!(Evidence)).unwrap_or_default()
+                }
+            };
+            let mut out = io::stdout().lock();
+            writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?;
+            Ok(Exit::Success)
+        }
+        Command::Demo(args) => runtime()?.block_on(demo(args)),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Loads the packs named by `--policy` (the default pack when none), rendering diagnostics.
+fn load_packs(names: &[String]) -> Result<Vec<Pack>> {
+    let names: Vec<String> = if names.is_empty() {
+        vec![policy::DEFAULT_PACK.to_string()]
+    } else {
+        names.to_vec()
+    };
+    policy::load_packs(&names, &Catalogue::build()).map_err(policy_error)
+}
+
+fn policy_error(error: PolicyError) -> anyhow::Error {
+    match error {
+        PolicyError::Invalid(diagnostics, sources) => {
+            let colour = colour_for(io::stderr().is_terminal());
+            let rendered = diag::render(
+                &diagnostics,
+                |file| {
+                    sources
+                        .iter()
+                        .find(|(name, _)| name == file)
+                        .map(|(_, text)| text.clone())
+                },
+                colour,
+            );
+            usage(rendered)
+        }
+        other => usage(format!("error: {other}")),
+    }
+}
+
+fn colour_for(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+async fn audit(args: AuditArgs) -> Result<Exit> {
+    let packs = load_packs(&args.policies)?;
+    let targets: Vec<Target> = args
+        .targets
+        .iter()
+        .map(|t| Target::parse(t).map_err(|e| usage(format!("error: {e}"))))
+        .collect::<Result<_>>()?;
+    let trust = match &args.ca_file {
+        Some(path) => TrustAnchors::from_pem_file(path).map_err(|e| usage(format!("error: {e}")))?,
+        None => TrustAnchors::Bundled,
+    };
+    let resolver = Resolver::new(&args.resolvers, args.connects.clone(), Duration::from_secs(3))
+        .map_err(|e| usage(format!("error: {e}")))?;
+    let config = ProbeConfig {
+        resolver,
+        trust,
+        timeout: Duration::from_secs_f64(args.timeout),
+        limits: Limits::default(),
+    };
+    let evidence = probe_all(&targets, &config).await;
+    if let Some(path) = &args.save_evidence {
+        save_evidence(path, &evidence)?;
+    }
+    let reports: Vec<Report> = evidence.iter().map(|e| report::build(e, &packs)).collect();
+    finish(&reports, &args.output, &args.gate)
+}
+
+/// Probes targets concurrently (at most 8 at once), keeping the command-line order.
+async fn probe_all(targets: &[Target], config: &ProbeConfig) -> Vec<Evidence> {
+    let permits = Arc::new(Semaphore::new(8));
+    let tasks: Vec<_> = targets
+        .iter()
+        .cloned()
+        .map(|target| {
+            let config = config.clone();
+            let permits = Arc::clone(&permits);
+            tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                probe::probe_target(&target, &config).await
+            })
+        })
+        .collect();
+    let mut evidence = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        if let Ok(item) = task.await {
+            evidence.push(item);
+        }
+    }
+    evidence
+}
+
+fn save_evidence(path: &Path, evidence: &[Evidence]) -> Result<()> {
+    let text = match evidence {
+        [single] => serde_json::to_string_pretty(single)?,
+        many => serde_json::to_string_pretty(many)?,
+    };
+    std::fs::write(path, text + "\n")
+        .with_context(|| format!("cannot write evidence to {}", path.display()))
+}
+
+fn evaluate(args: EvaluateArgs) -> Result<Exit> {
+    let packs = load_packs(&args.policies)?;
+    let text = std::fs::read_to_string(&args.evidence)
+        .with_context(|| format!("cannot read evidence file {}", args.evidence.display()))
+        .map_err(|e| usage(format!("error: {e:#}")))?;
+    let evidence = Evidence::from_json(&text)
+        .map_err(|e| usage(format!("error: {}: {e}", args.evidence.display())))?;
+    let reports: Vec<Report> = evidence.iter().map(|e| report::build(e, &packs)).collect();
+    finish(&reports, &args.output, &args.gate)
+}
+
+async fn demo(args: DemoArgs) -> Result<Exit> {
+    let packs = load_packs(&args.policies)?;
+    let lab = crate::lab::Lab::start(crate::demo::demo_site())
+        .await
+        .context("cannot start the demo site")?;
+    let resolver = Resolver::new(&[], lab.connect_overrides(), Duration::from_secs(3))
+        .map_err(|e| usage(format!("error: {e}")))?;
+    let config = ProbeConfig {
+        resolver,
+        trust: lab.trust(),
+        timeout: Duration::from_secs(10),
+        limits: Limits::default(),
+    };
+    let target = Target::parse(&lab.host).map_err(|e| usage(format!("error: {e}")))?;
+    let evidence = probe::probe_target(&target, &config).await;
+    let report = report::build(&evidence, &packs);
+    write_reports(std::slice::from_ref(&report), &args.output)?;
+    Ok(Exit::Success)
+}
+
+/// Writes the reports and applies the gates.
+fn finish(reports: &[Report], output: &OutputArgs, gate: &GateArgs) -> Result<Exit> {
+    write_reports(reports, output)?;
+    for report in reports {
+        if let Some(reason) = &report.unauditable {
+            let _ = writeln!(
+                io::stderr(),
+                "error: {} could not be audited: {reason}",
+                crate::report::escape::for_terminal(&report.target.input)
+            );
+        }
+    }
+    if reports.iter().any(|r| r.unauditable.is_some()) {
+        return Ok(Exit::Unauditable);
+    }
+    let mut failed = Vec::new();
+    for report in reports {
+        failed.extend(gate_failures(report, gate)?);
+    }
+    for failure in &failed {
+        let _ = writeln!(io::stderr(), "gate failed: {failure}");
+    }
+    Ok(if failed.is_empty() {
+        Exit::Success
+    } else {
+        Exit::GateFailed
+    })
+}
+
+fn gate_failures(report: &Report, gate: &GateArgs) -> Result<Vec<String>> {
+    let mut failures = Vec::new();
+    let target = crate::report::escape::for_terminal(&report.target.host);
+    if let Some(threshold) = &gate.fail_under {
+        for pack in &report.packs {
+            let bands = pack_bands(&pack.origin)?;
+            let rank = |grade: &str| bands.iter().position(|g| g == grade);
+            let Some(limit) = rank(threshold) else {
+                return Err(usage(format!(
+                    "error: --fail-under {threshold}: pack `{}` has no such grade (grades: {})",
+                    pack.id,
+                    bands.join(", ")
+                )));
+            };
+            if rank(&pack.grade.grade).is_some_and(|r| r > limit) {
+                failures.push(format!(
+                    "{target}: pack {} graded {} (worse than {threshold})",
+                    pack.id, pack.grade.grade
+                ));
+            }
+        }
+    }
+    if let Some(level) = gate.fail_on {
+        let minimum = severity_of(level);
+        for pack in &report.packs {
+            for finding in &pack.findings {
+                if finding.outcome == RuleOutcome::Fail && finding.severity >= minimum {
+                    failures.push(format!(
+                        "{target}: {} failed ({} severity)",
+                        finding.rule_id,
+                        finding.severity.as_str()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(failures)
+}
+
+/// The grade names of the pack a report came from, best first.
+fn pack_bands(origin: &str) -> Result<Vec<String>> {
+    let name = origin.strip_prefix("builtin:").unwrap_or(origin);
+    let packs = load_packs(&[name.to_string()])?;
+    Ok(packs
+        .first()
+        .map(|p| p.grading.bands.iter().map(|b| b.grade.clone()).collect())
+        .unwrap_or_default())
+}
+
+fn severity_of(level: SeverityArg) -> Severity {
+    match level {
+        SeverityArg::Info => Severity::Info,
+        SeverityArg::Low => Severity::Low,
+        SeverityArg::Medium => Severity::Medium,
+        SeverityArg::High => Severity::High,
+        SeverityArg::Critical => Severity::Critical,
+    }
+}
+
+fn write_reports(reports: &[Report], output: &OutputArgs) -> Result<()> {
+    let (mut sink, colour): (Box<dyn Write>, bool) = match &output.output {
+        Some(path) => (
+            Box::new(io::BufWriter::new(
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            )),
+            false,
+        ),
+        None => {
+            let stdout = io::stdout();
+            let colour = colour_for(stdout.is_terminal());
+            (Box::new(io::BufWriter::new(stdout.lock())), colour)
+        }
+    };
+    for (index, report) in reports.iter().enumerate() {
+        match output.format {
+            Format::Json => report::json::render(report, sink.as_mut())?,
+            Format::Table => {
+                if index > 0 {
+                    writeln!(sink)?;
+                }
+                let options = TableOptions {
+                    colour,
+                    ..TableOptions::default()
+                };
+                report::table::render(report, options, sink.as_mut())?;
+            }
+        }
+    }
+    sink.flush()?;
+    Ok(())
+}
+
+fn rules(command: RulesCommand) -> Result<Exit> {
+    let mut out = io::stdout().lock();
+    match command {
+        RulesCommand::List { policies } => {
+            let names: Vec<String> = if policies.is_empty() {
+                policy::BUILTIN.iter().map(|(n, _)| (*n).to_string()).collect()
+            } else {
+                policies
+            };
+            let packs = policy::load_packs(&names, &Catalogue::build()).map_err(policy_error)?;
+            for pack in packs {
+                writeln!(out, "{} — {} ({} rules, {})", pack.id, pack.title, pack.rules.len(), pack.origin)?;
+                for rule in &pack.rules {
+                    writeln!(
+                        out,
+                        "  {:<16} {:<8} {:<14} {}",
+                        rule.id.0,
+                        rule.severity.as_str(),
+                        rule.category.as_str(),
+                        rule.title
+                    )?;
+                }
+            }
+            Ok(Exit::Success)
+        }
+        RulesCommand::Check { files } => {
+            let packs = policy::load_packs(&files, &Catalogue::build()).map_err(policy_error)?;
+            for pack in packs {
+                writeln!(out, "{}: ok ({} rules)", pack.origin, pack.rules.len())?;
+            }
+            Ok(Exit::Success)
+        }
+        RulesCommand::Facts => {
+            let catalogue = Catalogue::build();
+            for (path, info) in catalogue.iter() {
+                let kind = match (info.element, info.values.is_empty()) {
+                    (Some(element), _) => format!("list of {element}"),
+                    (None, false) => format!("{} ({})", info.kind, info.values.join("|")),
+                    (None, true) => info.kind.to_string(),
+                };
+                writeln!(out, "{path:<44} {kind:<28} {}", info.description.replace('\n', " "))?;
+            }
+            Ok(Exit::Success)
+        }
+    }
+}

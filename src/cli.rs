@@ -1,0 +1,221 @@
+//! Command-line definitions (clap). This layer only describes and syntax-checks what the user
+//! typed; building resolvers, loading packs and every other effect happens in `app`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::net::ConnectOverride;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  the audit ran and every gate passed
+  1  the audit ran and a gate failed (--fail-under, --fail-on)
+  2  usage error or invalid rule file
+  3  a target could not be audited at all (e.g. its name does not resolve)";
+
+/// Observe a domain from outside, judge it against policy packs, print a graded report.
+#[derive(Debug, Parser)]
+#[command(name = "secaudit", version, about, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Probe targets and report.
+    #[command(after_help = EXIT_CODES)]
+    Audit(AuditArgs),
+    /// Judge saved evidence again, offline (no network).
+    #[command(after_help = EXIT_CODES)]
+    Evaluate(EvaluateArgs),
+    /// List, check and document rule packs.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Print a JSON Schema: of the fact tree, the JSON report, or the evidence file.
+    Schema {
+        /// Which schema.
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+    /// Start a deliberately imperfect local HTTPS site and audit it (no internet needed).
+    Demo(DemoArgs),
+}
+
+/// `secaudit audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Host name, host:port (the port is HTTPS's) or URL.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Policy pack: a built-in name (see `rules list`) or a YAML file. Repeatable.
+    #[arg(long = "policy", value_name = "PACK_OR_FILE")]
+    pub policies: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    /// Also write the raw evidence (JSON) here, for `secaudit evaluate`.
+    #[arg(long, value_name = "FILE")]
+    pub save_evidence: Option<PathBuf>,
+    /// Connect to IP:PORT whenever HOST:PORT is requested (like curl's --connect-to). Repeatable.
+    #[arg(long = "connect", value_name = "HOST:PORT=IP:PORT")]
+    pub connects: Vec<ConnectOverride>,
+    /// DNS server for every lookup, the target's own address included. Repeatable; default: the system's.
+    #[arg(long = "resolver", value_name = "IP[:PORT]", value_parser = crate::net::resolve::parse_resolver_addr)]
+    pub resolvers: Vec<std::net::SocketAddr>,
+    /// Trust only the CA certificates in this PEM file instead of the bundled Mozilla roots.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Deadline for all probes of one target, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 20.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+}
+
+/// `secaudit evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Evidence file written by `audit --save-evidence`.
+    #[arg(long, value_name = "FILE")]
+    pub evidence: PathBuf,
+    /// Policy pack: a built-in name or a YAML file. Repeatable.
+    #[arg(long = "policy", value_name = "PACK_OR_FILE")]
+    pub policies: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// `secaudit demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Policy pack: a built-in name or a YAML file. Repeatable.
+    #[arg(long = "policy", value_name = "PACK_OR_FILE")]
+    pub policies: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Output options shared by commands that print a report.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// CI gates.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// Exit 1 when any pack's grade is worse than this (e.g. B).
+    #[arg(long, value_name = "GRADE")]
+    pub fail_under: Option<String>,
+    /// Exit 1 when a rule of this severity or higher fails.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+}
+
+/// `secaudit rules …`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules of packs (all built-in packs by default).
+    List {
+        /// Packs to list: built-in names or files.
+        #[arg(long = "policy", value_name = "PACK_OR_FILE")]
+        policies: Vec<String>,
+    },
+    /// Validate rule files and report every problem with its location.
+    Check {
+        /// Rule files to check.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<String>,
+    },
+    /// List every fact path rules can use, with its type and meaning.
+    Facts,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A graded table for the terminal.
+    Table,
+    /// The versioned JSON report.
+    Json,
+}
+
+/// Schemas `secaudit schema` can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// The fact tree rules are written against.
+    Facts,
+    /// The JSON report.
+    Report,
+    /// The evidence file.
+    Evidence,
+}
+
+/// Severities for `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    /// Informational and above.
+    Info,
+    /// Low and above.
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High and above.
+    High,
+    /// Critical only.
+    Critical,
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    let secs: f64 = text.parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
+        Ok(secs)
+    } else {
+        Err("the timeout must be between 0 and 3600 seconds".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_audit_flags() {
+        let cli = Cli::try_parse_from([
+            "secaudit", "audit", "shop.example.test", "--resolver", "127.0.0.1:5353",
+            "--connect", "shop.example.test:443=127.0.0.1:8443", "--timeout", "5",
+            "--format", "json", "--fail-on", "high",
+        ])
+        .unwrap();
+        let Command::Audit(args) = cli.command else {
+            panic!("expected audit")
+        };
+        assert_eq!(args.resolvers, ["127.0.0.1:5353".parse().unwrap()]);
+        assert_eq!(args.connects[0].port, 443);
+        assert_eq!(args.output.format, Format::Json);
+        assert_eq!(args.gate.fail_on, Some(SeverityArg::High));
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--timeout", "-1"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--connect", "nonsense"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit"]).is_err());
+    }
+}

@@ -1,0 +1,28 @@
+//! `secaudit demo`: a deliberately imperfect local site, audited with the built-in packs.
+//!
+//! The site (see [`demo_site`]) redirects HTTP to HTTPS but sends a HSTS header shorter than a year, no
+//! Content-Security-Policy, a version-revealing `Server` header and one insecure session cookie —
+//! so the report shows passes, failures and the reasons side by side.
+
+use crate::lab::{LabSite, Reply};
+
+/// Host name the demo site answers as (never resolved: `--connect` overrides point it at 127.0.0.1).
+pub const DEMO_HOST: &str = "demo.secaudit.test";
+
+/// The demo site's configuration.
+pub fn demo_site() -> LabSite {
+    LabSite {
+        host: DEMO_HOST.to_string(),
+        http: Reply::redirect(&format!("https://{DEMO_HOST}/")),
+        https: Reply::page(
+            "<!doctype html><title>Demo shop</title><h1>Demo shop</h1><p>Deliberately imperfect.</p>",
+        )
+        .header("strict-transport-security", "max-age=15768000; includeSubDomains")
+        .header("x-frame-options", "SAMEORIGIN")
+        .header("x-content-type-options", "nosniff")
+        .header("referrer-policy", "strict-origin-when-cross-origin")
+        .header("server", "nginx/1.18.0")
+        .header("set-cookie", "sessionid=8f2c1e; Path=/")
+        .header("set-cookie", "__Host-csrf=71ab; Path=/; Secure; HttpOnly; SameSite=Strict"),
+    }
+}

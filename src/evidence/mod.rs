@@ -1,0 +1,193 @@
+//! The raw, versioned record of what the probes observed.
+//!
+//! Evidence is what `--save-evidence` writes and `secaudit evaluate` reads back. It holds
+//! observations only — status lines, header lines exactly as received, DNS answers, failures with
+//! their reason — and never a judgement: everything derived (parsed HSTS, cookie flags, grades)
+//! lives in `facts` and later stages, so saved evidence can be judged again with newer parsers.
+//!
+//! The format is versioned by [`EVIDENCE_VERSION`]; a reader refuses a file of another version
+//! rather than guessing.
+
+mod http;
+
+pub use http::{BodySample, ChainEnd, FetchChain, HeaderLine, HttpEvidence, HttpHop};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of the evidence file format; bumped on every incompatible change.
+pub const EVIDENCE_VERSION: u32 = 1;
+
+/// Everything observed about one target in one audit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// Format version, always [`EVIDENCE_VERSION`] when written by this build.
+    pub version: u32,
+    /// Name and version of the tool that collected the evidence.
+    pub tool: String,
+    /// When probing started, RFC 3339 in UTC.
+    pub started_at: String,
+    /// The target as audited.
+    pub target: TargetEvidence,
+    /// Every DNS lookup made while probing, in the order made.
+    pub dns: Vec<DnsLookup>,
+    /// The HTTP and HTTPS fetches with their redirect chains.
+    pub http: HttpEvidence,
+    /// Probes that were still running when the per-target deadline passed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deadline_exceeded: Vec<String>,
+}
+
+/// The target named on the command line, normalised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetEvidence {
+    /// What the user typed.
+    pub input: String,
+    /// Host name (lower-case, no trailing dot) or IP literal.
+    pub host: String,
+    /// Port probed for HTTPS.
+    pub https_port: u16,
+    /// Port probed for plain HTTP.
+    pub http_port: u16,
+    /// Path requested on both schemes.
+    pub path: String,
+}
+
+/// One DNS question and what came back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsLookup {
+    /// Queried name.
+    pub name: String,
+    /// Record type (`A`, `AAAA`, …).
+    pub record_type: String,
+    /// What the lookup produced.
+    pub outcome: DnsOutcome,
+}
+
+/// Result of one DNS lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DnsOutcome {
+    /// The resolver answered with records (presentation format, as received).
+    Answer {
+        /// Record data, one entry per record.
+        records: Vec<String>,
+    },
+    /// The name exists but has no record of this type, or does not exist (NXDOMAIN).
+    NoRecords {
+        /// The response code, e.g. `NXDOMAIN` or `NOERROR`.
+        rcode: String,
+    },
+    /// The answer was replaced by a `--connect` override; no query was sent.
+    Overridden {
+        /// The addresses the override supplied.
+        records: Vec<String>,
+    },
+    /// The lookup failed.
+    Failed {
+        /// Why.
+        error: ProbeError,
+    },
+}
+
+/// Why a network operation failed — recorded as evidence, never raised as an error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeError {
+    /// Class of failure.
+    pub kind: FailureKind,
+    /// Human-readable detail, as reported by the network stack.
+    pub message: String,
+}
+
+impl ProbeError {
+    /// Builds a failure record of the given kind.
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.as_str(), self.message)
+    }
+}
+
+/// Classes of network failure a probe distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// Name resolution failed or returned no address.
+    Dns,
+    /// The peer refused the TCP connection.
+    Refused,
+    /// The connection was reset or closed early.
+    Reset,
+    /// No answer within the time allowed.
+    Timeout,
+    /// The TLS handshake failed for a reason other than the certificate.
+    Tls,
+    /// The peer's reply was not valid for the protocol.
+    Malformed,
+    /// Anything else.
+    Other,
+}
+
+impl FailureKind {
+    /// Stable lower-case name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dns => "dns",
+            Self::Refused => "refused",
+            Self::Reset => "reset",
+            Self::Timeout => "timeout",
+            Self::Tls => "tls",
+            Self::Malformed => "malformed",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// Reasons an evidence file cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    /// The file is not valid evidence JSON.
+    #[error("not a valid evidence file: {0}")]
+    Parse(#[from] serde_json::Error),
+    /// The file was written by an incompatible format version.
+    #[error("evidence format version {found} is not supported (this build reads version {EVIDENCE_VERSION})")]
+    Version {
+        /// Version found in the file.
+        found: u64,
+    },
+}
+
+impl Evidence {
+    /// Parses evidence from JSON, checking the format version before anything else.
+    pub fn from_json(text: &str) -> Result<Vec<Evidence>, EvidenceError> {
+        let value: serde_json::Value = serde_json::from_str(text)?;
+        let items = match value {
+            serde_json::Value::Array(items) => items,
+            other => vec![other],
+        };
+        items
+            .into_iter()
+            .map(|item| {
+                let found = item
+                    .get("version")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0);
+                if found != u64::from(EVIDENCE_VERSION) {
+                    return Err(EvidenceError::Version { found });
+                }
+                Ok(serde_json::from_value(item)?)
+            })
+            .collect()
+    }
+}

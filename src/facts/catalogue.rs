@@ -1,0 +1,303 @@
+//! The facts catalogue: every fact path with its type and documentation, generated from the
+//! JSON Schema of [`Facts`](super::Facts) so it can never drift from the code.
+//!
+//! Rule files are validated against it at load time: an unknown path gets a did-you-mean, and an
+//! operator value of the wrong type is rejected before any audit runs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// The type of value found at a fact path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactKind {
+    /// `true` / `false`.
+    Boolean,
+    /// Whole number.
+    Integer,
+    /// Any number.
+    Number,
+    /// Text (possibly limited to documented values).
+    String,
+    /// A list; see [`FactInfo::element`].
+    List,
+    /// A nested object with its own paths.
+    Object,
+    /// A free-form map (not addressable by rules).
+    Map,
+}
+
+impl fmt::Display for FactKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Boolean => "boolean",
+            Self::Integer => "integer",
+            Self::Number => "number",
+            Self::String => "string",
+            Self::List => "list",
+            Self::Object => "object",
+            Self::Map => "map",
+        })
+    }
+}
+
+/// What the catalogue knows about one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactInfo {
+    /// Value type.
+    pub kind: FactKind,
+    /// For lists: the element type.
+    pub element: Option<FactKind>,
+    /// For strings with a fixed vocabulary: the allowed values.
+    pub values: Vec<String>,
+    /// The doc comment of the field.
+    pub description: String,
+}
+
+/// Every fact path. List elements are addressed as `list[].field`.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    entries: BTreeMap<String, FactInfo>,
+}
+
+impl Catalogue {
+    /// The catalogue of this build's fact tree.
+    pub fn build() -> Self {
+        let schema = schema_value();
+        let defs = schema
+            .get("$defs")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let mut entries = BTreeMap::new();
+        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            for (name, property) in properties {
+                walk(property, &defs, name.clone(), &mut entries);
+            }
+        }
+        Self { entries }
+    }
+
+    /// Information about `path`, if it exists.
+    pub fn get(&self, path: &str) -> Option<&FactInfo> {
+        self.entries.get(path)
+    }
+
+    /// All paths and their information, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FactInfo)> {
+        self.entries.iter().map(|(path, info)| (path.as_str(), info))
+    }
+
+    /// The closest known path to a misspelled one, if any is close enough.
+    pub fn suggest(&self, path: &str) -> Option<&str> {
+        self.suggest_among(path, |_| true)
+    }
+
+    /// The closest known path accepted by `filter`.
+    pub fn suggest_among(&self, path: &str, filter: impl Fn(&str) -> bool) -> Option<&str> {
+        self.entries
+            .keys()
+            .filter(|candidate| filter(candidate))
+            .map(|candidate| (strsim::jaro_winkler(path, candidate), candidate))
+            .filter(|(score, _)| *score > 0.85)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, candidate)| candidate.as_str())
+    }
+}
+
+/// The JSON Schema of the fact tree, as published in `docs/facts.schema.json`.
+pub fn schema_value() -> Value {
+    serde_json::to_value(schemars::schema_for!(super::Facts)).unwrap_or(Value::Null)
+}
+
+fn resolve<'a>(schema: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => reference
+            .rsplit('/')
+            .next()
+            .and_then(|name| defs.get(name))
+            .unwrap_or(schema),
+        None => schema,
+    }
+}
+
+fn description(schema: &Value, defs: &Map<String, Value>) -> String {
+    schema
+        .get("description")
+        .or_else(|| resolve(schema, defs).get("description"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The alternatives of an `anyOf`/`oneOf`, without the `null` one.
+fn non_null_alternatives(schema: &Value) -> Option<Vec<&Value>> {
+    let alternatives = schema
+        .get("anyOf")
+        .or_else(|| schema.get("oneOf"))?
+        .as_array()?;
+    Some(
+        alternatives
+            .iter()
+            .filter(|alt| alt.get("type").and_then(Value::as_str) != Some("null"))
+            .collect(),
+    )
+}
+
+/// `(kind, allowed string values)` of a schema after resolving references and nullability.
+fn classify(schema: &Value, defs: &Map<String, Value>) -> (FactKind, Vec<String>) {
+    let schema = resolve(schema, defs);
+    if let Some(alternatives) = non_null_alternatives(schema) {
+        let constants: Vec<String> = alternatives
+            .iter()
+            .flat_map(|alt| {
+                let alt = resolve(alt, defs);
+                let mut values: Vec<String> = alt
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .map(|e| e.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .unwrap_or_default();
+                values.extend(alt.get("const").and_then(Value::as_str).map(str::to_string));
+                values
+            })
+            .collect();
+        if !constants.is_empty() {
+            return (FactKind::String, constants);
+        }
+        if let [only] = alternatives.as_slice() {
+            return classify(only, defs);
+        }
+    }
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let kind = match types.iter().find(|t| **t != "null").copied() {
+        Some("boolean") => FactKind::Boolean,
+        Some("integer") => FactKind::Integer,
+        Some("number") => FactKind::Number,
+        Some("string") => FactKind::String,
+        Some("array") => FactKind::List,
+        Some("object") if schema.get("properties").is_some() => FactKind::Object,
+        _ => FactKind::Map,
+    };
+    let values = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .map(|e| {
+            e.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    (kind, values)
+}
+
+/// The schema that carries `properties` or `items` for a (possibly nullable) reference.
+fn structural<'a>(schema: &'a Value, defs: &'a Map<String, Value>) -> &'a Value {
+    let resolved = resolve(schema, defs);
+    match non_null_alternatives(resolved).as_deref() {
+        Some([only]) => structural(only, defs),
+        _ => resolved,
+    }
+}
+
+fn walk(schema: &Value, defs: &Map<String, Value>, path: String, out: &mut BTreeMap<String, FactInfo>) {
+    let (kind, values) = classify(schema, defs);
+    let description = description(schema, defs);
+    let body = structural(schema, defs);
+    let mut element = None;
+    match kind {
+        FactKind::Object => {
+            if let Some(properties) = body.get("properties").and_then(Value::as_object) {
+                for (name, property) in properties {
+                    walk(property, defs, format!("{path}.{name}"), out);
+                }
+            }
+        }
+        FactKind::List => {
+            if let Some(items) = body.get("items") {
+                let (item_kind, _) = classify(items, defs);
+                element = Some(item_kind);
+                if item_kind == FactKind::Object {
+                    let item_body = structural(items, defs);
+                    if let Some(properties) = item_body.get("properties").and_then(Value::as_object) {
+                        for (name, property) in properties {
+                            walk(property, defs, format!("{path}[].{name}"), out);
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    out.insert(
+        path,
+        FactInfo {
+            kind,
+            element,
+            values,
+            description,
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knows_core_paths_with_types() {
+        let catalogue = Catalogue::build();
+        let kind = |p: &str| catalogue.get(p).map(|i| i.kind);
+        assert_eq!(kind("http.hsts.max_age"), Some(FactKind::Integer));
+        assert_eq!(kind("http.hsts.present"), Some(FactKind::Boolean));
+        assert_eq!(kind("http.hsts"), Some(FactKind::Object));
+        assert_eq!(kind("http.csp.raw"), Some(FactKind::String));
+        assert_eq!(kind("target.addresses"), Some(FactKind::List));
+        assert_eq!(kind("cookies"), Some(FactKind::List));
+        assert_eq!(catalogue.get("cookies").and_then(|i| i.element), Some(FactKind::Object));
+        assert_eq!(kind("cookies[].secure"), Some(FactKind::Boolean));
+        assert_eq!(kind("unobserved"), Some(FactKind::Map));
+        assert_eq!(kind("http.nope"), None);
+    }
+
+    #[test]
+    fn enumerations_carry_their_values() {
+        let catalogue = Catalogue::build();
+        let same_site = catalogue.get("cookies[].same_site").unwrap();
+        assert_eq!(same_site.kind, FactKind::String);
+        assert_eq!(same_site.values, ["strict", "lax", "none"]);
+    }
+
+    #[test]
+    fn every_path_is_documented() {
+        let catalogue = Catalogue::build();
+        let undocumented: Vec<&str> = catalogue
+            .iter()
+            .filter(|(_, info)| info.description.is_empty())
+            .map(|(path, _)| path)
+            .collect();
+        assert!(undocumented.is_empty(), "undocumented: {undocumented:?}");
+    }
+
+    #[test]
+    fn suggests_near_misses() {
+        let catalogue = Catalogue::build();
+        assert_eq!(catalogue.suggest("http.hsts.maxage"), Some("http.hsts.max_age"));
+        assert_eq!(catalogue.suggest("zzz"), None);
+    }
+
+    #[test]
+    fn published_schema_is_current() {
+        let published = include_str!("../../docs/facts.schema.json");
+        let current = serde_json::to_string_pretty(&schema_value()).unwrap() + "\n";
+        assert!(
+            published == current,
+            "docs/facts.schema.json is stale: run `cargo run -- schema facts > docs/facts.schema.json`"
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! Facts: typed values derived from [`Evidence`] by parsers, forming one documented path tree.
+//!
+//! Paths such as `http.hsts.max_age` are the field names of [`Facts`]; the JSON Schema generated
+//! from these types (see [`catalogue`]) is both the documentation and what rule files are checked
+//! against. A fact that could not be observed is absent, and the reason is kept in
+//! [`Facts::unobserved`] under the path it would have had, so rules see "inconclusive", never a
+//! default value. Derivation is pure and deterministic.
+
+pub mod catalogue;
+pub mod cookie;
+pub mod headers;
+pub mod hsts;
+pub mod redirects;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use catalogue::{Catalogue, FactInfo, FactKind};
+pub use cookie::CookieFacts;
+pub use headers::{DisclosureFacts, HeaderFacts};
+pub use hsts::HstsFacts;
+pub use redirects::{RedirectFacts, SchemeFacts};
+
+use crate::evidence::{ChainEnd, DnsOutcome, Evidence, FetchChain, HttpHop};
+
+/// The whole fact tree of one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Facts {
+    /// The audited name and where it pointed.
+    pub target: TargetFacts,
+    /// What the HTTP and HTTPS fetches showed.
+    pub http: HttpFacts,
+    /// Every cookie set on any response of either chain, in the order received.
+    pub cookies: Vec<CookieFacts>,
+    /// Paths that could not be observed, with the reason.
+    pub unobserved: BTreeMap<String, String>,
+}
+
+/// The target as resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TargetFacts {
+    /// Host name or IP literal audited.
+    pub host: String,
+    /// Addresses the target's name resolved to (or was overridden to), deduplicated.
+    pub addresses: Vec<String>,
+}
+
+/// HTTP-layer facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct HttpFacts {
+    /// `http://HOST/` reachability.
+    pub plain: SchemeFacts,
+    /// `https://HOST/` reachability and certificate verdict.
+    pub https: SchemeFacts,
+    /// The redirect chain starting at `http://HOST/`; absent when plain HTTP did not answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirects: Option<RedirectFacts>,
+    /// Strict-Transport-Security on the first HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hsts: Option<HstsFacts>,
+    /// Content-Security-Policy on the final HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csp: Option<HeaderFacts>,
+    /// Content-Security-Policy-Report-Only on the final HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csp_report_only: Option<HeaderFacts>,
+    /// Referrer-Policy on the final HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer_policy: Option<HeaderFacts>,
+    /// X-Frame-Options on the final HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_frame_options: Option<HeaderFacts>,
+    /// X-Content-Type-Options on the final HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_content_type_options: Option<HeaderFacts>,
+    /// Permissions-Policy on the final HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_policy: Option<HeaderFacts>,
+    /// X-XSS-Protection on the final HTTPS response (obsolete in browsers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_xss_protection: Option<HeaderFacts>,
+    /// Expect-CT on the final HTTPS response (obsolete in browsers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_ct: Option<HeaderFacts>,
+    /// Cross-Origin-Opener-Policy on the final HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coop: Option<HeaderFacts>,
+    /// Cross-Origin-Embedder-Policy on the final HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coep: Option<HeaderFacts>,
+    /// Cross-Origin-Resource-Policy on the final HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corp: Option<HeaderFacts>,
+    /// `Server` header of the final HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<DisclosureFacts>,
+    /// `X-Powered-By` header of the final HTTPS response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_powered_by: Option<DisclosureFacts>,
+    /// Number of `Set-Cookie` lines seen on either chain.
+    pub cookie_count: u32,
+}
+
+/// Where a header's facts live in [`HttpFacts`].
+type HeaderSlot = fn(&mut HttpFacts) -> &mut Option<HeaderFacts>;
+
+/// Header facts read from the final HTTPS response: field name, header name, slot.
+const SECURITY_HEADERS: [(&str, &str, HeaderSlot); 11] = [
+    ("csp", "content-security-policy", |h| &mut h.csp),
+    ("csp_report_only", "content-security-policy-report-only", |h| &mut h.csp_report_only),
+    ("referrer_policy", "referrer-policy", |h| &mut h.referrer_policy),
+    ("x_frame_options", "x-frame-options", |h| &mut h.x_frame_options),
+    ("x_content_type_options", "x-content-type-options", |h| &mut h.x_content_type_options),
+    ("permissions_policy", "permissions-policy", |h| &mut h.permissions_policy),
+    ("x_xss_protection", "x-xss-protection", |h| &mut h.x_xss_protection),
+    ("expect_ct", "expect-ct", |h| &mut h.expect_ct),
+    ("coop", "cross-origin-opener-policy", |h| &mut h.coop),
+    ("coep", "cross-origin-embedder-policy", |h| &mut h.coep),
+    ("corp", "cross-origin-resource-policy", |h| &mut h.corp),
+];
+
+impl Facts {
+    /// Derives the fact tree from evidence. Pure: same evidence, same facts.
+    pub fn derive(evidence: &Evidence) -> Self {
+        let mut unobserved = BTreeMap::new();
+        let plain = evidence.http.plain.as_ref();
+        let secure = evidence.http.secure.as_ref();
+        let mut http = HttpFacts {
+            plain: plain
+                .map(|c| SchemeFacts::from_chain(c, false))
+                .unwrap_or_default(),
+            https: secure
+                .map(|c| SchemeFacts::from_chain(c, true))
+                .unwrap_or_default(),
+            redirects: None,
+            hsts: None,
+            csp: None,
+            csp_report_only: None,
+            referrer_policy: None,
+            x_frame_options: None,
+            x_content_type_options: None,
+            permissions_policy: None,
+            x_xss_protection: None,
+            expect_ct: None,
+            coop: None,
+            coep: None,
+            corp: None,
+            server: None,
+            x_powered_by: None,
+            cookie_count: 0,
+        };
+        match plain {
+            Some(chain) if !chain.hops.is_empty() => {
+                http.redirects = Some(RedirectFacts::from_plain_chain(
+                    chain,
+                    &evidence.target.host,
+                ));
+            }
+            other => {
+                unobserved.insert("http.redirects".to_string(), chain_failure(other, "HTTP"));
+            }
+        }
+        match secure.and_then(|chain| chain.hops.first()) {
+            Some(first) => {
+                http.hsts = Some(HstsFacts::from_values(
+                    first.header_values("strict-transport-security"),
+                ));
+            }
+            None => {
+                unobserved.insert("http.hsts".to_string(), chain_failure(secure, "HTTPS"));
+            }
+        }
+        match secure.and_then(final_response) {
+            Some(last) => apply_final_headers(&mut http, last),
+            None => {
+                let reason = match secure {
+                    Some(chain) if !chain.hops.is_empty() => {
+                        format!("the HTTPS redirect chain did not end in a response ({})", end_name(&chain.end))
+                    }
+                    other => chain_failure(other, "HTTPS"),
+                };
+                for (field, _, _) in SECURITY_HEADERS {
+                    unobserved.insert(format!("http.{field}"), reason.clone());
+                }
+                unobserved.insert("http.server".to_string(), reason.clone());
+                unobserved.insert("http.x_powered_by".to_string(), reason);
+            }
+        }
+        // Both chains may fetch the same URL (http:// redirects to https://HOST/): a line set by
+        // the same URL is one cookie, not two.
+        let mut seen = std::collections::BTreeSet::new();
+        let cookies: Vec<CookieFacts> = [plain, secure]
+            .into_iter()
+            .flatten()
+            .flat_map(|chain| chain.hops.iter())
+            .flat_map(|hop| hop.header_values("set-cookie").map(move |line| (hop, line)))
+            .filter(|(hop, line)| seen.insert((hop.url.as_str(), *line)))
+            .map(|(hop, line)| CookieFacts::from_line(line, &hop.url, hop.url.starts_with("http://")))
+            .collect();
+        http.cookie_count = u32::try_from(cookies.len()).unwrap_or(u32::MAX);
+        Self {
+            target: TargetFacts {
+                host: evidence.target.host.clone(),
+                addresses: target_addresses(evidence),
+            },
+            http,
+            cookies,
+            unobserved,
+        }
+    }
+
+    /// The fact tree as JSON, the form rules are evaluated against.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// The last response of a chain that ended normally.
+fn final_response(chain: &FetchChain) -> Option<&HttpHop> {
+    match chain.end {
+        ChainEnd::Final => chain.hops.last(),
+        _ => None,
+    }
+}
+
+fn end_name(end: &ChainEnd) -> &'static str {
+    match end {
+        ChainEnd::Final => "final",
+        ChainEnd::TooManyRedirects { .. } => "too many redirects",
+        ChainEnd::BadLocation { .. } => "redirect without a usable Location",
+        ChainEnd::Failed { .. } => "a request failed",
+    }
+}
+
+fn chain_failure(chain: Option<&FetchChain>, scheme: &str) -> String {
+    match chain.map(|c| &c.end) {
+        Some(ChainEnd::Failed { url, error }) => format!("{scheme} not reachable: {url}: {error}"),
+        Some(_) => format!("{scheme} gave no response"),
+        None => format!("{scheme} was not probed"),
+    }
+}
+
+fn apply_final_headers(http: &mut HttpFacts, hop: &HttpHop) {
+    for (_, header, slot) in SECURITY_HEADERS {
+        *slot(http) = Some(HeaderFacts::from_hop(hop, header));
+    }
+    http.server = Some(DisclosureFacts::from_hop(hop, "server"));
+    http.x_powered_by = Some(DisclosureFacts::from_hop(hop, "x-powered-by"));
+}
+
+fn target_addresses(evidence: &Evidence) -> Vec<String> {
+    let host = &evidence.target.host;
+    let mut addresses: Vec<String> = Vec::new();
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        addresses.push(host.clone());
+    }
+    for lookup in evidence.dns.iter().filter(|l| l.name.eq_ignore_ascii_case(host)) {
+        let records = match &lookup.outcome {
+            DnsOutcome::Answer { records } | DnsOutcome::Overridden { records } => records,
+            _ => continue,
+        };
+        for record in records {
+            if !addresses.contains(record) {
+                addresses.push(record.clone());
+            }
+        }
+    }
+    addresses
+}

@@ -1,0 +1,222 @@
+//! A local lab site: a real HTTPS server (rustls) and a plain-HTTP server on 127.0.0.1, with a
+//! generated CA, serving whatever responses it is configured with.
+//!
+//! `secaudit demo` audits one of these so a newcomer without internet sees the tool work, and the
+//! integration tests use it to audit known configurations end to end. It never listens beyond
+//! loopback.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+use rustls::ServerConfig;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+use crate::net::{ConnectOverride, TrustAnchors, tls};
+
+/// One canned response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Header lines, in order; a name may repeat (e.g. `set-cookie`).
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: String,
+}
+
+impl Reply {
+    /// A 200 response with an HTML body.
+    pub fn page(body: &str) -> Self {
+        Self {
+            status: 200,
+            headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
+            body: body.to_string(),
+        }
+    }
+
+    /// A 301 redirect to `location`.
+    pub fn redirect(location: &str) -> Self {
+        Self {
+            status: 301,
+            headers: vec![("location".into(), location.to_string())],
+            body: String::new(),
+        }
+    }
+
+    /// Adds a header line.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// What the lab serves: one reply per scheme, for every path.
+#[derive(Debug, Clone)]
+pub struct LabSite {
+    /// Host name the certificate is issued for and the site answers as.
+    pub host: String,
+    /// The reply on HTTPS.
+    pub https: Reply,
+    /// The reply on plain HTTP.
+    pub http: Reply,
+}
+
+/// A running lab. Dropping it stops the servers.
+pub struct Lab {
+    /// Host name of the site.
+    pub host: String,
+    /// Where the HTTPS server listens.
+    pub https_addr: SocketAddr,
+    /// Where the plain-HTTP server listens.
+    pub http_addr: SocketAddr,
+    /// The lab CA certificate (PEM), to pass as `--ca-file`.
+    pub ca_pem: String,
+    ca_der: CertificateDer<'static>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starting the lab failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    /// Certificate generation failed.
+    #[error("cannot generate lab certificates: {0}")]
+    Certificate(#[from] rcgen::Error),
+    /// TLS setup failed.
+    #[error("cannot configure lab TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    /// Binding a port failed.
+    #[error("cannot listen on 127.0.0.1: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Lab {
+    /// Generates a CA and a certificate for `site.host`, and starts both servers on random ports.
+    pub async fn start(site: LabSite) -> Result<Self, LabError> {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "secaudit lab CA");
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+        let leaf_key = KeyPair::generate()?;
+        let mut leaf_params = CertificateParams::new(vec![site.host.clone()])?;
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, site.host.clone());
+        let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
+        let server_config = ServerConfig::builder_with_provider(tls::provider())
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)?;
+        let acceptor = TlsAcceptor::from(Arc::new(server_config));
+
+        let https_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let http_listener = TcpListener::bind("127.0.0.1:0").await?;
+        let https_addr = https_listener.local_addr()?;
+        let http_addr = http_listener.local_addr()?;
+        let tasks = vec![
+            tokio::spawn(serve(https_listener, Some(acceptor), Arc::new(site.https))),
+            tokio::spawn(serve(http_listener, None, Arc::new(site.http))),
+        ];
+        Ok(Self {
+            host: site.host,
+            https_addr,
+            http_addr,
+            ca_pem: ca.pem(),
+            ca_der: ca.der().clone(),
+            tasks,
+        })
+    }
+
+    /// `--connect` overrides that send `HOST:443` and `HOST:80` to the lab.
+    pub fn connect_overrides(&self) -> Vec<ConnectOverride> {
+        vec![
+            ConnectOverride {
+                host: self.host.clone(),
+                port: 443,
+                addr: self.https_addr,
+            },
+            ConnectOverride {
+                host: self.host.clone(),
+                port: 80,
+                addr: self.http_addr,
+            },
+        ]
+    }
+
+    /// The same overrides as command-line arguments.
+    pub fn connect_args(&self) -> Vec<String> {
+        self.connect_overrides()
+            .iter()
+            .flat_map(|o| ["--connect".to_string(), format!("{}:{}={}", o.host, o.port, o.addr)])
+            .collect()
+    }
+
+    /// Trust anchors containing only the lab CA.
+    pub fn trust(&self) -> TrustAnchors {
+        TrustAnchors::Custom(vec![self.ca_der.clone()])
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+async fn serve(listener: TcpListener, acceptor: Option<TlsAcceptor>, reply: Arc<Reply>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let acceptor = acceptor.clone();
+        let reply = Arc::clone(&reply);
+        tokio::spawn(async move {
+            let service = service_fn(move |_request: Request<hyper::body::Incoming>| {
+                let reply = Arc::clone(&reply);
+                async move { Ok::<_, hyper::http::Error>(respond(&reply)) }
+            });
+            match acceptor {
+                Some(acceptor) => {
+                    if let Ok(tls_stream) = acceptor.accept(stream).await {
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(tls_stream), service)
+                            .await;
+                    }
+                }
+                None => {
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                }
+            }
+        });
+    }
+}
+
+fn respond(reply: &Reply) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(reply.body.clone())));
+    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    for (name, value) in &reply.headers {
+        if let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
+}

@@ -1,0 +1,256 @@
+//! A YAML document as a tree of nodes that each know where they were written.
+//!
+//! Rule files are read in two stages (STYLE point 3): first into this unvalidated, spanned tree,
+//! then validated into the rule model while collecting *every* problem with its line and column.
+//! serde-saphyr does the parsing (with its budgets against alias bombs); this module only keeps
+//! the positions it reports.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// Where a node was written: 1-based line and column, and its byte range when known.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span {
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column.
+    pub column: u64,
+    /// Byte offset of the node's start, when the parser reported one.
+    pub offset: Option<usize>,
+    /// Byte length of the node's text, when the parser reported one.
+    pub len: Option<usize>,
+}
+
+impl Span {
+    fn from_location(location: &serde_saphyr::Location) -> Self {
+        let span = location.span();
+        Self {
+            line: location.line(),
+            column: location.column(),
+            offset: span.byte_offset().and_then(|o| usize::try_from(o).ok()),
+            len: span.byte_len().and_then(|l| usize::try_from(l).ok()),
+        }
+    }
+}
+
+/// A YAML value with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// The value.
+    pub value: NodeValue,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The kinds of YAML value a rule file can contain.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeValue {
+    /// `~`, `null` or nothing.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// A number with a fraction.
+    Float(f64),
+    /// Text.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, keys in written order.
+    Map(Vec<(Node, Node)>),
+}
+
+impl NodeValue {
+    /// A word for the kind of value, for "expected X, found Y" messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Null => "null",
+            Self::Bool(_) => "a boolean",
+            Self::Int(_) => "an integer",
+            Self::Float(_) => "a number",
+            Self::Str(_) => "a string",
+            Self::Seq(_) => "a list",
+            Self::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl Node {
+    /// The string, if this node is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            NodeValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The mapping entries, if this node is a mapping.
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            NodeValue::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON (keys stringified), for comparing with fact values.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.value {
+            NodeValue::Null => Value::Null,
+            NodeValue::Bool(b) => Value::Bool(*b),
+            NodeValue::Int(i) => Value::from(*i),
+            NodeValue::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            NodeValue::Str(s) => Value::String(s.clone()),
+            NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeValue::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.as_str().map_or_else(|| format!("{:?}", k.value), str::to_string), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// A YAML syntax (or budget) error with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// What the parser said, without its own snippet.
+    pub message: String,
+    /// Where, when known.
+    pub span: Option<Span>,
+}
+
+/// Parses one YAML document into a spanned tree.
+pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    match serde_saphyr::from_str::<Node>(text) {
+        Ok(node) => Ok(node),
+        Err(error) => {
+            let span = error.location().map(|l| Span::from_location(&l));
+            let message = error.without_snippet().to_string();
+            // The message may repeat the position; keep the first line only.
+            let message = message.lines().next().unwrap_or("invalid YAML").to_string();
+            Err(SyntaxError { message, span })
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<NodeValue>::deserialize(deserializer)?;
+        Ok(Node {
+            span: Span::from_location(&spanned.referenced),
+            value: spanned.value,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = NodeValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<NodeValue, E> {
+        Ok(NodeValue::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<NodeValue, E> {
+        Ok(NodeValue::Int(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<NodeValue, E> {
+        Ok(i64::try_from(v).map_or(NodeValue::Float(v as f64), NodeValue::Int))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<NodeValue, E> {
+        Ok(NodeValue::Float(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<NodeValue, E> {
+        Ok(NodeValue::Str(v.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<NodeValue, E> {
+        Ok(NodeValue::Str(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<NodeValue, E> {
+        Ok(NodeValue::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<NodeValue, E> {
+        Ok(NodeValue::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<NodeValue, D::Error> {
+        NodeValue::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodeValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(NodeValue::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NodeValue, A::Error> {
+        let mut entries = Vec::new();
+        while let Some((key, value)) = map.next_entry::<Node, Node>()? {
+            entries.push((key, value));
+        }
+        Ok(NodeValue::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_know_their_lines_and_columns() {
+        let doc = parse("rules:\n  - id: X-1\n    severity: high\n").unwrap();
+        let map = doc.as_map().unwrap();
+        assert_eq!(map[0].0.as_str(), Some("rules"));
+        let NodeValue::Seq(rules) = &map[0].1.value else {
+            panic!("expected a list")
+        };
+        let rule = rules[0].as_map().unwrap();
+        assert_eq!(rule[1].0.as_str(), Some("severity"));
+        assert_eq!((rule[1].0.span.line, rule[1].0.span.column), (3, 5));
+        assert_eq!((rule[1].1.span.line, rule[1].1.span.column), (3, 15));
+    }
+
+    #[test]
+    fn scalars_keep_their_types() {
+        let doc = parse("[1, 2.5, true, ~, text, \"42\"]").unwrap();
+        let NodeValue::Seq(items) = doc.value else {
+            panic!("expected a list")
+        };
+        let kinds: Vec<&str> = items.iter().map(|n| n.value.kind()).collect();
+        assert_eq!(
+            kinds,
+            ["an integer", "a number", "a boolean", "null", "a string", "a string"]
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let err = parse("rules:\n  - id: [unclosed\n").unwrap_err();
+        assert!(err.span.is_some(), "{err:?}");
+        assert!(!err.message.is_empty());
+    }
+}

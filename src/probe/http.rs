@@ -1,0 +1,284 @@
+//! The HTTP probe: `http://HOST/` and `https://HOST/`, every redirect hop recorded.
+//!
+//! Redirects are followed here, one request per hop, so each response is kept with its headers
+//! exactly as received. A certificate failure is recorded on the hop and the request repeated
+//! without verification, so the headers of a site with a broken certificate are still observed.
+
+use std::error::Error as StdError;
+use std::net::SocketAddr;
+
+use reqwest::redirect::Policy;
+use tokio::time::Instant;
+use url::Url;
+
+use super::Limits;
+use crate::evidence::{
+    BodySample, ChainEnd, FailureKind, FetchChain, HeaderLine, HttpEvidence, HttpHop, ProbeError,
+};
+use crate::net::{Resolver, TrustAnchors, tls};
+use crate::target::Target;
+
+const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];
+
+/// One audit's HTTP probe.
+pub struct HttpProbe<'a> {
+    resolver: &'a Resolver,
+    trust: &'a TrustAnchors,
+    deadline: Instant,
+    limits: Limits,
+}
+
+/// A failed request, with whether a certificate problem caused it.
+struct RequestFailure {
+    error: ProbeError,
+    certificate: bool,
+}
+
+impl<'a> HttpProbe<'a> {
+    /// A probe that uses `resolver` for every host and stops at `deadline`.
+    pub fn new(
+        resolver: &'a Resolver,
+        trust: &'a TrustAnchors,
+        deadline: Instant,
+        limits: Limits,
+    ) -> Self {
+        Self {
+            resolver,
+            trust,
+            deadline,
+            limits,
+        }
+    }
+
+    /// Fetches both schemes concurrently.
+    pub async fn run(&self, target: &Target) -> HttpEvidence {
+        let (plain, secure) = tokio::join!(
+            self.fetch_chain(target.url("http")),
+            self.fetch_chain(target.url("https"))
+        );
+        HttpEvidence {
+            plain: Some(plain),
+            secure: Some(secure),
+        }
+    }
+
+    /// Follows a redirect chain from `start_url`, recording every response.
+    pub async fn fetch_chain(&self, start_url: String) -> FetchChain {
+        let mut hops = Vec::new();
+        let mut url = match Url::parse(&start_url) {
+            Ok(url) => url,
+            Err(e) => {
+                return FetchChain {
+                    start_url: start_url.clone(),
+                    hops,
+                    end: ChainEnd::Failed {
+                        url: start_url,
+                        error: ProbeError::new(FailureKind::Other, e.to_string()),
+                    },
+                };
+            }
+        };
+        let end = loop {
+            if hops.len() > self.limits.max_redirects as usize {
+                break ChainEnd::TooManyRedirects {
+                    limit: self.limits.max_redirects,
+                };
+            }
+            let hop = match self.fetch(&url).await {
+                Ok(hop) => hop,
+                Err(error) => {
+                    break ChainEnd::Failed {
+                        url: url.to_string(),
+                        error,
+                    };
+                }
+            };
+            let next = hop.is_redirect().then(|| {
+                let location = hop.header_values("location").next().map(str::to_string);
+                let next = location
+                    .as_deref()
+                    .and_then(|loc| url.join(loc.trim()).ok())
+                    .filter(|next| matches!(next.scheme(), "http" | "https"));
+                (location, next)
+            });
+            hops.push(hop);
+            match next {
+                None => break ChainEnd::Final,
+                Some((_, Some(next))) => url = next,
+                Some((location, None)) => break ChainEnd::BadLocation { location },
+            }
+        };
+        FetchChain {
+            start_url,
+            hops,
+            end,
+        }
+    }
+
+    async fn fetch(&self, url: &Url) -> Result<HttpHop, ProbeError> {
+        let host = url
+            .host_str()
+            .ok_or_else(|| ProbeError::new(FailureKind::Other, "URL has no host"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let addrs = self.resolver.addresses(&host, port).await?;
+        let verifying = self
+            .trust
+            .verifying_config(ALPN_HTTP1)
+            .map_err(|e| ProbeError::new(FailureKind::Other, e))?;
+        match self.request(url, &host, &addrs, verifying).await {
+            Ok(hop) => Ok(hop),
+            Err(failure) if failure.certificate => {
+                let unverified = tls::unverified_config(ALPN_HTTP1)
+                    .map_err(|e| ProbeError::new(FailureKind::Other, e))?;
+                let mut hop = self
+                    .request(url, &host, &addrs, unverified)
+                    .await
+                    .map_err(|retry| retry.error)?;
+                hop.certificate_error = Some(failure.error.message);
+                Ok(hop)
+            }
+            Err(failure) => Err(failure.error),
+        }
+    }
+
+    async fn request(
+        &self,
+        url: &Url,
+        host: &str,
+        addrs: &[SocketAddr],
+        tls_config: rustls::ClientConfig,
+    ) -> Result<HttpHop, RequestFailure> {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return Err(RequestFailure {
+                error: ProbeError::new(FailureKind::Timeout, "audit deadline reached"),
+                certificate: false,
+            });
+        }
+        let budget = (self.deadline - now).min(self.limits.request_timeout);
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(tls_config)
+            .redirect(Policy::none())
+            .no_proxy()
+            .resolve_to_addrs(host, addrs)
+            .timeout(budget)
+            .connect_timeout(budget)
+            .user_agent(concat!("secaudit/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| classify(&e))?;
+        let mut response = client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| classify(&e))?;
+        let status = response.status().as_u16();
+        let http_version = format!("{:?}", response.version());
+        let peer = response.remote_addr().map(|a| a.to_string());
+        let headers: Vec<HeaderLine> = response
+            .headers()
+            .iter()
+            .map(|(name, value)| HeaderLine {
+                name: name.as_str().to_string(),
+                value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            })
+            .collect();
+        let is_text = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                let ct = ct.to_ascii_lowercase();
+                ct.contains("html") || ct.starts_with("text/")
+            });
+        let body = read_body(&mut response, &self.limits, is_text).await;
+        Ok(HttpHop {
+            url: url.to_string(),
+            peer,
+            status,
+            http_version,
+            headers,
+            certificate_error: None,
+            body,
+        })
+    }
+}
+
+/// Reads at most `max_body_bytes`; a body that fails mid-way keeps what arrived.
+async fn read_body(response: &mut reqwest::Response, limits: &Limits, keep_text: bool) -> BodySample {
+    let mut kept = Vec::new();
+    let mut bytes_read: u64 = 0;
+    let mut truncated = false;
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = limits.max_body_bytes.saturating_sub(bytes_read as usize);
+        let take = chunk.len().min(room);
+        bytes_read += take as u64;
+        let text_room = limits.max_body_text.saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..take.min(text_room)]);
+        if take < chunk.len() {
+            truncated = true;
+            break;
+        }
+    }
+    BodySample {
+        bytes_read,
+        truncated,
+        text: keep_text.then(|| String::from_utf8_lossy(&kept).into_owned()),
+    }
+}
+
+/// Turns a reqwest error into evidence: the class of failure and the whole cause chain.
+fn classify(err: &reqwest::Error) -> RequestFailure {
+    let mut kind = if err.is_timeout() {
+        FailureKind::Timeout
+    } else {
+        FailureKind::Other
+    };
+    let mut certificate = false;
+    let mut messages: Vec<String> = Vec::new();
+    let mut source: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(current) = source {
+        let text = current.to_string();
+        if !messages.iter().any(|m| m.contains(&text)) {
+            messages.push(text);
+        }
+        if let Some(rustls_err) = as_rustls_error(current) {
+            if matches!(rustls_err, rustls::Error::InvalidCertificate(_)) {
+                certificate = true;
+            }
+            kind = FailureKind::Tls;
+        } else if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as K;
+            kind = match io.kind() {
+                K::ConnectionRefused => FailureKind::Refused,
+                K::ConnectionReset | K::ConnectionAborted | K::UnexpectedEof | K::BrokenPipe => {
+                    FailureKind::Reset
+                }
+                K::TimedOut => FailureKind::Timeout,
+                _ if kind == FailureKind::Other => FailureKind::Other,
+                _ => kind,
+            };
+        } else if let Some(hyper_err) = current.downcast_ref::<hyper::Error>() {
+            if hyper_err.is_parse() || hyper_err.is_parse_status() {
+                kind = FailureKind::Malformed;
+            } else if hyper_err.is_incomplete_message() && kind == FailureKind::Other {
+                kind = FailureKind::Reset;
+            }
+        }
+        source = current.source();
+    }
+    RequestFailure {
+        error: ProbeError::new(kind, messages.join(": ")),
+        certificate,
+    }
+}
+
+fn as_rustls_error<'e>(err: &'e (dyn StdError + 'static)) -> Option<&'e rustls::Error> {
+    err.downcast_ref::<rustls::Error>().or_else(|| {
+        err.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    })
+}

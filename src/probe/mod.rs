@@ -1,0 +1,110 @@
+//! Network probes: they talk to the target and fill [`Evidence`], and never judge.
+//!
+//! All probes of a target run concurrently under one deadline. Every network operation is bounded
+//! in time (by the deadline) and in size (by [`Limits`]); a failure becomes evidence with its
+//! reason instead of an error that aborts the audit.
+
+pub mod http;
+
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use crate::evidence::{EVIDENCE_VERSION, Evidence, HttpEvidence};
+use crate::net::{Resolver, TrustAnchors};
+use crate::target::Target;
+
+/// Size and count bounds applied to every probe.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Most redirects followed in one chain.
+    pub max_redirects: u32,
+    /// Most body bytes read from one response.
+    pub max_body_bytes: usize,
+    /// Most body bytes kept as text in evidence.
+    pub max_body_text: usize,
+    /// Longest any single request may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_redirects: 10,
+            max_body_bytes: 256 * 1024,
+            max_body_text: 64 * 1024,
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything a probe run needs besides the target.
+#[derive(Debug, Clone)]
+pub struct ProbeConfig {
+    /// Resolver (with `--connect` overrides) used for every lookup.
+    pub resolver: Resolver,
+    /// Roots for certificate validation.
+    pub trust: TrustAnchors,
+    /// Per-target deadline for all probes together.
+    pub timeout: Duration,
+    /// Size and count bounds.
+    pub limits: Limits,
+}
+
+/// Runs every probe against one target and returns what was observed.
+pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
+    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let deadline = Instant::now() + config.timeout;
+    let resolver = config.resolver.recording();
+    let http_probe = http::HttpProbe::new(&resolver, &config.trust, deadline, config.limits);
+    let mut deadline_exceeded = Vec::new();
+    // A safety margin past the deadline: probes time themselves out, this only catches a bug.
+    let hard_stop = deadline + Duration::from_secs(2);
+    let http = match tokio::time::timeout_at(hard_stop, http_probe.run(target)).await {
+        Ok(http) => http,
+        Err(_) => {
+            deadline_exceeded.push("http".to_string());
+            HttpEvidence::default()
+        }
+    };
+    Evidence {
+        version: EVIDENCE_VERSION,
+        tool: tool_name(),
+        started_at,
+        target: target.to_evidence(),
+        dns: resolver.lookups(),
+        http,
+        deadline_exceeded,
+    }
+}
+
+/// `secaudit X.Y.Z`, as recorded in evidence and reports.
+pub fn tool_name() -> String {
+    format!("secaudit {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Why nothing at all could be observed about the target, if that is the case.
+///
+/// A target where neither HTTP nor HTTPS produced a single response cannot be audited (exit 3).
+pub fn unauditable_reason(evidence: &Evidence) -> Option<String> {
+    let chains = [&evidence.http.plain, &evidence.http.secure];
+    if chains
+        .iter()
+        .any(|chain| chain.as_ref().is_some_and(|c| !c.hops.is_empty()))
+    {
+        return None;
+    }
+    let reasons: Vec<String> = chains
+        .iter()
+        .filter_map(|chain| chain.as_ref())
+        .filter_map(|chain| match &chain.end {
+            crate::evidence::ChainEnd::Failed { url, error } => Some(format!("{url}: {error}")),
+            _ => None,
+        })
+        .collect();
+    Some(if reasons.is_empty() {
+        "no response on HTTP or HTTPS".to_string()
+    } else {
+        reasons.join("; ")
+    })
+}

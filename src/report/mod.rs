@@ -1,0 +1,309 @@
+//! The report model and its renderers. Renderers only format this model; they never probe,
+//! evaluate or grade.
+//!
+//! The model is also the JSON wire format (versioned by [`REPORT_VERSION`], schema in
+//! `docs/report.schema.json`): every finding with its observed and expected values, and the whole
+//! derived fact tree under `facts`.
+
+pub mod escape;
+pub mod json;
+pub mod table;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::evidence::{Evidence, TargetEvidence};
+use crate::facts::Facts;
+use crate::grade::{self, GradeResult};
+use crate::policy::model::{Category, Check, Pack, PolicySource, Severity};
+use crate::policy::{Evaluation, Observation, RuleOutcome, evaluate_pack};
+
+/// Version of the JSON report format.
+pub const REPORT_VERSION: u32 = 1;
+
+/// The report for one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Report {
+    /// Format version, [`REPORT_VERSION`].
+    pub report_version: u32,
+    /// The tool that judged the evidence.
+    pub tool: String,
+    /// The target audited.
+    pub target: TargetEvidence,
+    /// When and by what the evidence was collected.
+    pub evidence: EvidenceInfo,
+    /// Why the target could not be audited at all, if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unauditable: Option<String>,
+    /// One entry per policy pack.
+    pub packs: Vec<PackReport>,
+    /// The whole derived fact tree (see `docs/facts.schema.json`).
+    pub facts: Value,
+}
+
+/// Provenance of the evidence a report judges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EvidenceInfo {
+    /// Tool that collected it.
+    pub tool: String,
+    /// When probing started.
+    pub started_at: String,
+    /// Evidence format version.
+    pub version: u32,
+}
+
+/// One pack's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PackReport {
+    /// Pack id.
+    pub id: String,
+    /// Pack title.
+    pub title: String,
+    /// `builtin:NAME` or the file it was loaded from.
+    pub origin: String,
+    /// Overall grade.
+    pub grade: GradeResult,
+    /// Grade of each category that has rules.
+    pub categories: Vec<CategoryReport>,
+    /// Outcome counts.
+    pub counts: Counts,
+    /// One finding per rule, in pack order.
+    pub findings: Vec<Finding>,
+}
+
+/// A category's grade within a pack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CategoryReport {
+    /// The category.
+    pub category: Category,
+    /// Its grade.
+    pub grade: GradeResult,
+}
+
+/// How many rules ended how.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Counts {
+    /// Passed.
+    pub pass: usize,
+    /// Failed.
+    pub fail: usize,
+    /// Could not be decided.
+    pub inconclusive: usize,
+    /// Did not apply.
+    pub not_applicable: usize,
+    /// Need an auditor.
+    pub manual: usize,
+}
+
+/// One rule's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// Rule id.
+    pub rule_id: String,
+    /// Rule title.
+    pub title: String,
+    /// Category.
+    pub category: Category,
+    /// Severity.
+    pub severity: Severity,
+    /// Outcome.
+    pub outcome: RuleOutcome,
+    /// The matching outcome's result code, for outcome-based rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// One line saying what was seen.
+    pub message: String,
+    /// Points this finding added to or removed from the score.
+    pub score_modifier: i64,
+    /// The grade this finding caps the pack at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<String>,
+    /// Every comparison made.
+    pub observations: Vec<Observation>,
+    /// The policy text enforced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<PolicySource>,
+    /// What to do about a failure.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub remediation: String,
+    /// Evidence an auditor should ask for (manual rules).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence_requested: Vec<String>,
+    /// Further reading.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
+}
+
+/// Judges evidence against packs and builds the report. Pure: same input, same report.
+pub fn build(evidence: &Evidence, packs: &[Pack]) -> Report {
+    let facts = Facts::derive(evidence);
+    let fact_tree = facts.to_value();
+    Report {
+        report_version: REPORT_VERSION,
+        tool: crate::probe::tool_name(),
+        target: evidence.target.clone(),
+        evidence: EvidenceInfo {
+            tool: evidence.tool.clone(),
+            started_at: evidence.started_at.clone(),
+            version: evidence.version,
+        },
+        unauditable: crate::probe::unauditable_reason(evidence),
+        packs: packs
+            .iter()
+            .map(|pack| pack_report(pack, &evaluate_pack(pack, &fact_tree)))
+            .collect(),
+        facts: fact_tree,
+    }
+}
+
+fn pack_report(pack: &Pack, evaluations: &[Evaluation]) -> PackReport {
+    let mut counts = Counts::default();
+    for evaluation in evaluations {
+        match evaluation.outcome {
+            RuleOutcome::Pass => counts.pass += 1,
+            RuleOutcome::Fail => counts.fail += 1,
+            RuleOutcome::Inconclusive => counts.inconclusive += 1,
+            RuleOutcome::NotApplicable => counts.not_applicable += 1,
+            RuleOutcome::Manual => counts.manual += 1,
+        }
+    }
+    let categories = Category::ALL
+        .into_iter()
+        .filter(|category| pack.rules.iter().any(|rule| rule.category == *category))
+        .map(|category| CategoryReport {
+            category,
+            grade: grade::grade(pack, evaluations, |c| c == category),
+        })
+        .collect();
+    PackReport {
+        id: pack.id.clone(),
+        title: pack.title.clone(),
+        origin: pack.origin.clone(),
+        grade: grade::grade(pack, evaluations, |_| true),
+        categories,
+        counts,
+        findings: evaluations
+            .iter()
+            .enumerate()
+            .map(|(index, evaluation)| finding(pack, index, evaluation))
+            .collect(),
+    }
+}
+
+fn finding(pack: &Pack, index: usize, evaluation: &Evaluation) -> Finding {
+    let rule = &pack.rules[index];
+    let matched = match (&rule.check, evaluation.matched) {
+        (Check::Outcomes(outcomes), Some(i)) => outcomes.get(i),
+        _ => None,
+    };
+    let (score_modifier, cap) = grade::contribution(pack, index, evaluation);
+    let evidence_requested = match &rule.check {
+        Check::Manual { evidence } => evidence.clone(),
+        _ => Vec::new(),
+    };
+    let message = matched
+        .and_then(|o| o.message.clone())
+        .unwrap_or_else(|| describe(evaluation, &evidence_requested));
+    Finding {
+        rule_id: rule.id.0.clone(),
+        title: rule.title.clone(),
+        category: rule.category,
+        severity: rule.severity,
+        outcome: evaluation.outcome,
+        code: matched.and_then(|o| o.code.clone()),
+        message,
+        score_modifier,
+        cap,
+        observations: evaluation.observations.clone(),
+        source: rule.source.clone(),
+        remediation: rule.remediation.clone(),
+        evidence_requested,
+        references: rule.references.clone(),
+    }
+}
+
+/// A one-line account of an evaluation.
+fn describe(evaluation: &Evaluation, evidence_requested: &[String]) -> String {
+    let decisive = |verdict: &str| {
+        evaluation
+            .observations
+            .iter()
+            .find(|o| o.verdict == verdict)
+            .or(evaluation.observations.first())
+    };
+    match evaluation.outcome {
+        RuleOutcome::Pass => match decisive("pass") {
+            Some(o) if o.operator == "every" => {
+                format!("all {} of {} meet the requirement", shown(o.observed.as_ref()), o.fact)
+            }
+            Some(o) if o.operator == "some" => {
+                format!("at least one of {} {} meets the requirement", shown(o.observed.as_ref()), o.fact)
+            }
+            Some(o) => format!("{} is {}", o.fact, shown(o.observed.as_ref())),
+            None => "requirement met".to_string(),
+        },
+        RuleOutcome::Fail => match decisive("fail") {
+            Some(o) => format!(
+                "expected {} {} {}, observed {}{}",
+                o.fact,
+                operator_symbol(&o.operator),
+                compact(&o.expected),
+                shown(o.observed.as_ref()),
+                o.subject
+                    .as_ref()
+                    .map(|name| format!(" (\"{name}\")"))
+                    .unwrap_or_default()
+            ),
+            None => "requirement not met".to_string(),
+        },
+        RuleOutcome::Inconclusive => match decisive("inconclusive").and_then(|o| o.reason.clone()) {
+            Some(reason) => format!("could not be decided: {reason}"),
+            None => "could not be decided".to_string(),
+        },
+        RuleOutcome::NotApplicable => "does not apply to this target".to_string(),
+        RuleOutcome::Manual => format!("needs an auditor; ask for: {}", evidence_requested.join("; ")),
+    }
+}
+
+fn operator_symbol(operator: &str) -> &str {
+    match operator {
+        "is" => "=",
+        "ne" => "≠",
+        "lt" => "<",
+        "lte" => "≤",
+        "gt" => ">",
+        "gte" => "≥",
+        "not_in" => "not in",
+        other => other,
+    }
+}
+
+fn shown(value: Option<&Value>) -> String {
+    value.map_or_else(|| "absent".to_string(), compact)
+}
+
+fn compact(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("\"{s}\""),
+        other => other.to_string(),
+    }
+}
+
+/// JSON Schema of the report format, as published in `docs/report.schema.json`.
+pub fn schema_value() -> Value {
+    serde_json::to_value(schemars::schema_for!(Report)).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn published_schema_is_current() {
+        let published = include_str!("../../docs/report.schema.json");
+        let current = serde_json::to_string_pretty(&super::schema_value()).unwrap() + "\n";
+        assert!(
+            published == current,
+            "docs/report.schema.json is stale: run `cargo run -- schema report > docs/report.schema.json`"
+        );
+    }
+}
