@@ -169,11 +169,17 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
         .map(|t| Target::parse(t).map_err(|e| usage(format!("error: {e}"))))
         .collect::<Result<_>>()?;
     let trust = match &args.ca_file {
-        Some(path) => TrustAnchors::from_pem_file(path).map_err(|e| usage(format!("error: {e}")))?,
+        Some(path) => {
+            TrustAnchors::from_pem_file(path).map_err(|e| usage(format!("error: {e}")))?
+        }
         None => TrustAnchors::Bundled,
     };
-    let resolver = Resolver::new(&args.resolvers, args.connects.clone(), Duration::from_secs(3))
-        .map_err(|e| usage(format!("error: {e}")))?;
+    let resolver = Resolver::new(
+        &args.resolvers,
+        args.connects.clone(),
+        Duration::from_secs(3),
+    )
+    .map_err(|e| usage(format!("error: {e}")))?;
     let config = ProbeConfig {
         resolver,
         trust,
@@ -378,13 +384,23 @@ fn rules(command: RulesCommand) -> Result<Exit> {
     match command {
         RulesCommand::List { policies } => {
             let names: Vec<String> = if policies.is_empty() {
-                policy::BUILTIN.iter().map(|(n, _)| (*n).to_string()).collect()
+                policy::BUILTIN
+                    .iter()
+                    .map(|(n, _)| (*n).to_string())
+                    .collect()
             } else {
                 policies
             };
             let packs = policy::load_packs(&names, &Catalogue::build()).map_err(policy_error)?;
             for pack in packs {
-                writeln!(out, "{} — {} ({} rules, {})", pack.id, pack.title, pack.rules.len(), pack.origin)?;
+                writeln!(
+                    out,
+                    "{} — {} ({} rules, {})",
+                    pack.id,
+                    pack.title,
+                    pack.rules.len(),
+                    pack.origin
+                )?;
                 for rule in &pack.rules {
                     writeln!(
                         out,
@@ -413,7 +429,11 @@ fn rules(command: RulesCommand) -> Result<Exit> {
                     (None, false) => format!("{} ({})", info.kind, info.values.join("|")),
                     (None, true) => info.kind.to_string(),
                 };
-                writeln!(out, "{path:<44} {kind:<28} {}", info.description.replace('\n', " "))?;
+                writeln!(
+                    out,
+                    "{path:<44} {kind:<28} {}",
+                    info.description.replace('\n', " ")
+                )?;
             }
             Ok(Exit::Success)
         }

@@ -177,7 +177,9 @@ pub enum SeverityArg {
 }
 
 fn parse_timeout(text: &str) -> Result<f64, String> {
-    let secs: f64 = text.parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
     if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
         Ok(secs)
     } else {
@@ -198,9 +200,19 @@ mod tests {
     #[test]
     fn parses_audit_flags() {
         let cli = Cli::try_parse_from([
-            "secaudit", "audit", "shop.example.test", "--resolver", "127.0.0.1:5353",
-            "--connect", "shop.example.test:443=127.0.0.1:8443", "--timeout", "5",
-            "--format", "json", "--fail-on", "high",
+            "secaudit",
+            "audit",
+            "shop.example.test",
+            "--resolver",
+            "127.0.0.1:5353",
+            "--connect",
+            "shop.example.test:443=127.0.0.1:8443",
+            "--timeout",
+            "5",
+            "--format",
+            "json",
+            "--fail-on",
+            "high",
         ])
         .unwrap();
         let Command::Audit(args) = cli.command else {

@@ -49,7 +49,11 @@ pub fn contribution(pack: &Pack, index: usize, evaluation: &Evaluation) -> (i64,
 }
 
 /// Grades the rules of `pack` selected by `include` (all of them, or one category's).
-pub fn grade(pack: &Pack, evaluations: &[Evaluation], include: impl Fn(Category) -> bool) -> GradeResult {
+pub fn grade(
+    pack: &Pack,
+    evaluations: &[Evaluation],
+    include: impl Fn(Category) -> bool,
+) -> GradeResult {
     let grading: &Grading = &pack.grading;
     let mut score = grading.base;
     let mut caps: Vec<(usize, String)> = Vec::new();
@@ -67,10 +71,8 @@ pub fn grade(pack: &Pack, evaluations: &[Evaluation], include: impl Fn(Category)
         }
         let (modifier, cap) = contribution(pack, index, evaluation);
         score = score.saturating_add(modifier);
-        if let Some(cap) = cap {
-            if let Some(rank) = grading.rank(&cap) {
-                caps.push((rank, format!("{}: {cap}", rule.id)));
-            }
+        if let Some((cap, rank)) = cap.and_then(|cap| grading.rank(&cap).map(|rank| (cap, rank))) {
+            caps.push((rank, format!("{}: {cap}", rule.id)));
         }
     }
     let by_score = grading
@@ -190,6 +192,9 @@ rules:
     #[test]
     fn same_input_same_grade() {
         let (pack, evaluations) = run(facts(false, false, 1, 1));
-        assert_eq!(grade(&pack, &evaluations, |_| true), grade(&pack, &evaluations, |_| true));
+        assert_eq!(
+            grade(&pack, &evaluations, |_| true),
+            grade(&pack, &evaluations, |_| true)
+        );
     }
 }

@@ -159,7 +159,12 @@ impl Lab {
     pub fn connect_args(&self) -> Vec<String> {
         self.connect_overrides()
             .iter()
-            .flat_map(|o| ["--connect".to_string(), format!("{}:{}={}", o.host, o.port, o.addr)])
+            .flat_map(|o| {
+                [
+                    "--connect".to_string(),
+                    format!("{}:{}={}", o.host, o.port, o.addr),
+                ]
+            })
             .collect()
     }
 

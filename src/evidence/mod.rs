@@ -161,7 +161,9 @@ pub enum EvidenceError {
     #[error("not a valid evidence file: {0}")]
     Parse(#[from] serde_json::Error),
     /// The file was written by an incompatible format version.
-    #[error("evidence format version {found} is not supported (this build reads version {EVIDENCE_VERSION})")]
+    #[error(
+        "evidence format version {found} is not supported (this build reads version {EVIDENCE_VERSION})"
+    )]
     Version {
         /// Version found in the file.
         found: u64,

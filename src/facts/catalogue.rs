@@ -86,7 +86,9 @@ impl Catalogue {
 
     /// All paths and their information, sorted.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &FactInfo)> {
-        self.entries.iter().map(|(path, info)| (path.as_str(), info))
+        self.entries
+            .iter()
+            .map(|(path, info)| (path.as_str(), info))
     }
 
     /// The closest known path to a misspelled one, if any is close enough.
@@ -156,7 +158,12 @@ fn classify(schema: &Value, defs: &Map<String, Value>) -> (FactKind, Vec<String>
                 let mut values: Vec<String> = alt
                     .get("enum")
                     .and_then(Value::as_array)
-                    .map(|e| e.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .map(|e| {
+                        e.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 values.extend(alt.get("const").and_then(Value::as_str).map(str::to_string));
                 values
@@ -205,7 +212,12 @@ fn structural<'a>(schema: &'a Value, defs: &'a Map<String, Value>) -> &'a Value 
     }
 }
 
-fn walk(schema: &Value, defs: &Map<String, Value>, path: String, out: &mut BTreeMap<String, FactInfo>) {
+fn walk(
+    schema: &Value,
+    defs: &Map<String, Value>,
+    path: String,
+    out: &mut BTreeMap<String, FactInfo>,
+) {
     let (kind, values) = classify(schema, defs);
     let description = description(schema, defs);
     let body = structural(schema, defs);
@@ -224,7 +236,8 @@ fn walk(schema: &Value, defs: &Map<String, Value>, path: String, out: &mut BTree
                 element = Some(item_kind);
                 if item_kind == FactKind::Object {
                     let item_body = structural(items, defs);
-                    if let Some(properties) = item_body.get("properties").and_then(Value::as_object) {
+                    if let Some(properties) = item_body.get("properties").and_then(Value::as_object)
+                    {
                         for (name, property) in properties {
                             walk(property, defs, format!("{path}[].{name}"), out);
                         }
@@ -259,7 +272,10 @@ mod tests {
         assert_eq!(kind("http.csp.raw"), Some(FactKind::String));
         assert_eq!(kind("target.addresses"), Some(FactKind::List));
         assert_eq!(kind("cookies"), Some(FactKind::List));
-        assert_eq!(catalogue.get("cookies").and_then(|i| i.element), Some(FactKind::Object));
+        assert_eq!(
+            catalogue.get("cookies").and_then(|i| i.element),
+            Some(FactKind::Object)
+        );
         assert_eq!(kind("cookies[].secure"), Some(FactKind::Boolean));
         assert_eq!(kind("unobserved"), Some(FactKind::Map));
         assert_eq!(kind("http.nope"), None);
@@ -287,7 +303,10 @@ mod tests {
     #[test]
     fn suggests_near_misses() {
         let catalogue = Catalogue::build();
-        assert_eq!(catalogue.suggest("http.hsts.maxage"), Some("http.hsts.max_age"));
+        assert_eq!(
+            catalogue.suggest("http.hsts.maxage"),
+            Some("http.hsts.max_age")
+        );
         assert_eq!(catalogue.suggest("zzz"), None);
     }
 

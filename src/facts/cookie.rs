@@ -189,8 +189,11 @@ mod tests {
             let c = CookieFacts::from_line(bad, HTTPS, false);
             assert!(!c.prefix_valid, "{bad}");
         }
-        let over_http =
-            CookieFacts::from_line("__Host-id=1; Secure; Path=/", "http://shop.example.test/", true);
+        let over_http = CookieFacts::from_line(
+            "__Host-id=1; Secure; Path=/",
+            "http://shop.example.test/",
+            true,
+        );
         assert!(!over_http.prefix_valid);
     }
 

@@ -84,7 +84,9 @@ fn contains_version(text: &str) -> bool {
     bytes.windows(3).any(|w| {
         (w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit())
             || (w[1] == b'/' && w[2].is_ascii_digit())
-    }) || bytes.windows(2).any(|w| w[0] == b'/' && w[1].is_ascii_digit())
+    }) || bytes
+        .windows(2)
+        .any(|w| w[0] == b'/' && w[1].is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -121,7 +123,10 @@ mod tests {
     #[test]
     fn referrer_policy_uses_last_token() {
         let h = HeaderFacts::from_hop(
-            &hop(&[("referrer-policy", "no-referrer, Strict-Origin-When-Cross-Origin")]),
+            &hop(&[(
+                "referrer-policy",
+                "no-referrer, Strict-Origin-When-Cross-Origin",
+            )]),
             "referrer-policy",
         );
         assert_eq!(h.value.as_deref(), Some("strict-origin-when-cross-origin"));
@@ -130,7 +135,10 @@ mod tests {
     #[test]
     fn repeated_headers_are_counted() {
         let h = HeaderFacts::from_hop(
-            &hop(&[("x-content-type-options", "nosniff"), ("x-content-type-options", "nosniff")]),
+            &hop(&[
+                ("x-content-type-options", "nosniff"),
+                ("x-content-type-options", "nosniff"),
+            ]),
             "x-content-type-options",
         );
         assert_eq!(h.count, 2);

@@ -71,9 +71,10 @@ impl HstsFacts {
         for directive in directives {
             let lower = directive.name.to_ascii_lowercase();
             if seen.contains(&lower) {
-                facts
-                    .errors
-                    .push(format!("directive `{}` appears more than once", directive.name));
+                facts.errors.push(format!(
+                    "directive `{}` appears more than once",
+                    directive.name
+                ));
                 valid = false;
                 continue;
             }
@@ -109,7 +110,9 @@ impl HstsFacts {
             }
         }
         if max_age.is_none() && !facts.errors.iter().any(|e| e.starts_with("max-age")) {
-            facts.errors.push("required directive max-age is missing".to_string());
+            facts
+                .errors
+                .push("required directive max-age is missing".to_string());
             valid = false;
         }
         if valid {
@@ -125,7 +128,9 @@ impl HstsFacts {
 /// `delta-seconds = 1*DIGIT`; values beyond u64 saturate, as browsers clamp them.
 fn parse_delta_seconds(value: &str) -> Result<u64, String> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("max-age value `{value}` is not a number of seconds"));
+        return Err(format!(
+            "max-age value `{value}` is not a number of seconds"
+        ));
     }
     Ok(value.parse::<u64>().unwrap_or(u64::MAX))
 }
@@ -266,7 +271,13 @@ mod tests {
 
     #[test]
     fn non_numeric_negative_and_empty_max_age_are_invalid() {
-        for value in ["max-age=abc", "max-age=-1", "max-age=", "max-age", "max-age=1.5"] {
+        for value in [
+            "max-age=abc",
+            "max-age=-1",
+            "max-age=",
+            "max-age",
+            "max-age=1.5",
+        ] {
             let facts = parse(value);
             assert!(!facts.valid, "{value} should be invalid");
             assert_eq!(facts.max_age, None, "{value}");

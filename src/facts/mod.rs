@@ -109,12 +109,26 @@ type HeaderSlot = fn(&mut HttpFacts) -> &mut Option<HeaderFacts>;
 /// Header facts read from the final HTTPS response: field name, header name, slot.
 const SECURITY_HEADERS: [(&str, &str, HeaderSlot); 11] = [
     ("csp", "content-security-policy", |h| &mut h.csp),
-    ("csp_report_only", "content-security-policy-report-only", |h| &mut h.csp_report_only),
-    ("referrer_policy", "referrer-policy", |h| &mut h.referrer_policy),
-    ("x_frame_options", "x-frame-options", |h| &mut h.x_frame_options),
-    ("x_content_type_options", "x-content-type-options", |h| &mut h.x_content_type_options),
-    ("permissions_policy", "permissions-policy", |h| &mut h.permissions_policy),
-    ("x_xss_protection", "x-xss-protection", |h| &mut h.x_xss_protection),
+    (
+        "csp_report_only",
+        "content-security-policy-report-only",
+        |h| &mut h.csp_report_only,
+    ),
+    ("referrer_policy", "referrer-policy", |h| {
+        &mut h.referrer_policy
+    }),
+    ("x_frame_options", "x-frame-options", |h| {
+        &mut h.x_frame_options
+    }),
+    ("x_content_type_options", "x-content-type-options", |h| {
+        &mut h.x_content_type_options
+    }),
+    ("permissions_policy", "permissions-policy", |h| {
+        &mut h.permissions_policy
+    }),
+    ("x_xss_protection", "x-xss-protection", |h| {
+        &mut h.x_xss_protection
+    }),
     ("expect_ct", "expect-ct", |h| &mut h.expect_ct),
     ("coop", "cross-origin-opener-policy", |h| &mut h.coop),
     ("coep", "cross-origin-embedder-policy", |h| &mut h.coep),
@@ -177,7 +191,10 @@ impl Facts {
             None => {
                 let reason = match secure {
                     Some(chain) if !chain.hops.is_empty() => {
-                        format!("the HTTPS redirect chain did not end in a response ({})", end_name(&chain.end))
+                        format!(
+                            "the HTTPS redirect chain did not end in a response ({})",
+                            end_name(&chain.end)
+                        )
                     }
                     other => chain_failure(other, "HTTPS"),
                 };
@@ -197,7 +214,9 @@ impl Facts {
             .flat_map(|chain| chain.hops.iter())
             .flat_map(|hop| hop.header_values("set-cookie").map(move |line| (hop, line)))
             .filter(|(hop, line)| seen.insert((hop.url.as_str(), *line)))
-            .map(|(hop, line)| CookieFacts::from_line(line, &hop.url, hop.url.starts_with("http://")))
+            .map(|(hop, line)| {
+                CookieFacts::from_line(line, &hop.url, hop.url.starts_with("http://"))
+            })
             .collect();
         http.cookie_count = u32::try_from(cookies.len()).unwrap_or(u32::MAX);
         Self {
@@ -256,7 +275,11 @@ fn target_addresses(evidence: &Evidence) -> Vec<String> {
     if host.parse::<std::net::IpAddr>().is_ok() {
         addresses.push(host.clone());
     }
-    for lookup in evidence.dns.iter().filter(|l| l.name.eq_ignore_ascii_case(host)) {
+    for lookup in evidence
+        .dns
+        .iter()
+        .filter(|l| l.name.eq_ignore_ascii_case(host))
+    {
         let records = match &lookup.outcome {
             DnsOutcome::Answer { records } | DnsOutcome::Overridden { records } => records,
             _ => continue,

@@ -86,11 +86,15 @@ impl RedirectFacts {
             (_, Some(hop)) => Some(hop.url.clone()),
             _ => None,
         };
-        let first_target = chain.hops.first().filter(|hop| hop.is_redirect()).and_then(|hop| {
-            let base = Url::parse(&hop.url).ok()?;
-            let location = hop.header_values("location").next()?;
-            base.join(location.trim()).ok()
-        });
+        let first_target = chain
+            .hops
+            .first()
+            .filter(|hop| hop.is_redirect())
+            .and_then(|hop| {
+                let base = Url::parse(&hop.url).ok()?;
+                let location = hop.header_values("location").next()?;
+                base.join(location.trim()).ok()
+            });
         let end = match &chain.end {
             ChainEnd::Final => "final",
             ChainEnd::TooManyRedirects { .. } => "too_many_redirects",

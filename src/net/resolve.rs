@@ -82,8 +82,11 @@ pub struct ResolverSetupError(String);
 pub struct Resolver {
     dns: TokioResolver,
     overrides: Arc<Vec<ConnectOverride>>,
-    log: Arc<Mutex<BTreeMap<(String, String), (usize, DnsLookup)>>>,
+    log: Arc<Mutex<LookupLog>>,
 }
+
+/// Lookups keyed by (name, type), each with the order it was first made in.
+type LookupLog = BTreeMap<(String, String), (usize, DnsLookup)>;
 
 impl std::fmt::Debug for Resolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -189,7 +192,10 @@ impl Resolver {
 
     /// The lookups made so far, in order.
     pub fn lookups(&self) -> Vec<DnsLookup> {
-        let log = self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let log = self
+            .log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut entries: Vec<_> = log.values().cloned().collect();
         entries.sort_by_key(|(order, _)| *order);
         entries.into_iter().map(|(_, lookup)| lookup).collect()
@@ -209,7 +215,11 @@ impl Resolver {
                     .iter()
                     .map(|record| record.data.to_string())
                     .collect();
-                self.record(host, &record_type.to_string(), DnsOutcome::Answer { records });
+                self.record(
+                    host,
+                    &record_type.to_string(),
+                    DnsOutcome::Answer { records },
+                );
                 return Ok(ips);
             }
             Err(err) => classify_dns_error(host, &err),
@@ -226,7 +236,10 @@ impl Resolver {
     }
 
     fn record(&self, name: &str, record_type: &str, outcome: DnsOutcome) {
-        let mut log = self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut log = self
+            .log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let order = log.len();
         log.entry((name.to_string(), record_type.to_string()))
             .or_insert_with(|| {

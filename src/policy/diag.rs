@@ -76,7 +76,11 @@ impl Diagnostic {
 }
 
 /// Renders diagnostics against their source text, followed by a count line.
-pub fn render(diagnostics: &[Diagnostic], source_of: impl Fn(&str) -> Option<String>, colour: bool) -> String {
+pub fn render(
+    diagnostics: &[Diagnostic],
+    source_of: impl Fn(&str) -> Option<String>,
+    colour: bool,
+) -> String {
     let renderer = if colour {
         Renderer::styled()
     } else {
@@ -112,12 +116,15 @@ pub fn render(diagnostics: &[Diagnostic], source_of: impl Fn(&str) -> Option<Str
             None => groups.push(title.element(Level::NOTE.message(location.as_str()))),
         }
         if let Some(help) = &diagnostic.help {
-            groups.push(Group::with_title(Level::HELP.secondary_title(help.as_str())));
+            groups.push(Group::with_title(
+                Level::HELP.secondary_title(help.as_str()),
+            ));
         }
         out.push_str(&renderer.render(&groups));
         out.push_str("\n\n");
     }
-    let files: std::collections::BTreeSet<&str> = diagnostics.iter().map(|d| d.file.as_str()).collect();
+    let files: std::collections::BTreeSet<&str> =
+        diagnostics.iter().map(|d| d.file.as_str()).collect();
     out.push_str(&format!(
         "error: {} problem{} in {} rule file{}\n",
         diagnostics.len(),
@@ -191,7 +198,10 @@ mod tests {
         let out = render(&[diagnostic], |_| Some(text.to_string()), false);
         assert!(out.contains("error[E005]: unknown fact path"), "{out}");
         assert!(out.contains("r.yaml:2:9"), "{out}");
-        assert!(out.contains("^^^^^^^^^^^^^^^^ not in the facts catalogue"), "{out}");
+        assert!(
+            out.contains("^^^^^^^^^^^^^^^^ not in the facts catalogue"),
+            "{out}"
+        );
         assert!(out.contains("help: did you mean"), "{out}");
         assert!(out.ends_with("error: 1 problem in 1 rule file\n"), "{out}");
     }

@@ -23,7 +23,9 @@ pub enum Verdict {
 }
 
 /// The result of one rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleOutcome {
     /// The requirement holds.
@@ -108,7 +110,10 @@ impl<'v> FactView<'v> {
         let unobserved = self.root.get("unobserved").and_then(Value::as_object);
         let mut prefix = path;
         loop {
-            if let Some(reason) = unobserved.and_then(|u| u.get(prefix)).and_then(Value::as_str) {
+            if let Some(reason) = unobserved
+                .and_then(|u| u.get(prefix))
+                .and_then(Value::as_str)
+            {
                 return reason.to_string();
             }
             match prefix.rsplit_once('.') {
@@ -189,7 +194,8 @@ pub fn evaluate_rule(rule: &Rule, facts: &FactView<'_>) -> Evaluation {
                     None => Verdict::Pass,
                     Some(condition) => {
                         let mut leaf_observations = Vec::new();
-                        let verdict = eval(condition, facts, facts.root, "", &mut leaf_observations);
+                        let verdict =
+                            eval(condition, facts, facts.root, "", &mut leaf_observations);
                         if verdict != Verdict::Fail {
                             observations = leaf_observations;
                         }
@@ -227,7 +233,10 @@ pub fn evaluate_rule(rule: &Rule, facts: &FactView<'_>) -> Evaluation {
 /// Evaluates every rule of a pack, in order.
 pub fn evaluate_pack(pack: &Pack, facts: &Value) -> Vec<Evaluation> {
     let view = FactView::new(facts);
-    pack.rules.iter().map(|rule| evaluate_rule(rule, &view)).collect()
+    pack.rules
+        .iter()
+        .map(|rule| evaluate_rule(rule, &view))
+        .collect()
 }
 
 fn eval(
@@ -412,7 +421,9 @@ fn expected_value(op: &Operator) -> Value {
         Operator::In(vs) | Operator::NotIn(vs) => Value::Array(vs.clone()),
         Operator::Matches(regex) => Value::String(regex.as_str().to_string()),
         Operator::Exists(b) | Operator::Absent(b) => Value::Bool(*b),
-        Operator::Every(_) | Operator::Some(_) => Value::String("(condition on each element)".to_string()),
+        Operator::Every(_) | Operator::Some(_) => {
+            Value::String("(condition on each element)".to_string())
+        }
     }
 }
 
@@ -459,8 +470,10 @@ mod tests {
 
     #[test]
     fn comparison_records_expected_and_observed() {
-        let (outcome, observations) =
-            outcome_of("require: { fact: http.hsts.max_age, gte: 31536000 }", facts());
+        let (outcome, observations) = outcome_of(
+            "require: { fact: http.hsts.max_age, gte: 31536000 }",
+            facts(),
+        );
         assert_eq!(outcome, RuleOutcome::Fail);
         assert_eq!(observations[0].observed, Some(json!(300)));
         assert_eq!(observations[0].expected, json!(31536000));
@@ -468,11 +481,18 @@ mod tests {
 
     #[test]
     fn unobserved_fact_is_inconclusive_with_reason() {
-        let (outcome, observations) = outcome_of("require: { fact: http.csp.present, is: true }", facts());
+        let (outcome, observations) =
+            outcome_of("require: { fact: http.csp.present, is: true }", facts());
         assert_eq!(outcome, RuleOutcome::Inconclusive);
-        assert_eq!(observations[0].reason.as_deref(), Some("HTTPS not reachable: timeout"));
+        assert_eq!(
+            observations[0].reason.as_deref(),
+            Some("HTTPS not reachable: timeout")
+        );
         // Even a negated or `absent` test of an unobserved fact stays inconclusive.
-        let (outcome, _) = outcome_of("require: { not: { fact: http.csp.present, is: true } }", facts());
+        let (outcome, _) = outcome_of(
+            "require: { not: { fact: http.csp.present, is: true } }",
+            facts(),
+        );
         assert_eq!(outcome, RuleOutcome::Inconclusive);
         let (outcome, _) = outcome_of("require: { fact: http.csp.raw, absent: true }", facts());
         assert_eq!(outcome, RuleOutcome::Inconclusive);
@@ -495,21 +515,36 @@ mod tests {
         let pass_or_unknown = "require: { any: [ { fact: http.hsts.present, is: true }, { fact: http.csp.present, is: true } ] }";
         assert_eq!(outcome_of(pass_or_unknown, facts()).0, RuleOutcome::Pass);
         let pass_and_unknown = "require: { all: [ { fact: http.hsts.present, is: true }, { fact: http.csp.present, is: true } ] }";
-        assert_eq!(outcome_of(pass_and_unknown, facts()).0, RuleOutcome::Inconclusive);
+        assert_eq!(
+            outcome_of(pass_and_unknown, facts()).0,
+            RuleOutcome::Inconclusive
+        );
     }
 
     #[test]
     fn every_and_some_over_lists() {
-        let (outcome, observations) =
-            outcome_of("require: { fact: cookies, every: { fact: secure, is: true } }", facts());
+        let (outcome, observations) = outcome_of(
+            "require: { fact: cookies, every: { fact: secure, is: true } }",
+            facts(),
+        );
         assert_eq!(outcome, RuleOutcome::Fail);
         assert!(observations.iter().any(|o| o.fact == "cookies[1].secure"));
-        let (outcome, _) = outcome_of("require: { fact: cookies, some: { fact: same_site, is: lax } }", facts());
+        let (outcome, _) = outcome_of(
+            "require: { fact: cookies, some: { fact: same_site, is: lax } }",
+            facts(),
+        );
         assert_eq!(outcome, RuleOutcome::Pass);
         let mut empty = facts();
         empty["cookies"] = json!([]);
-        let (outcome, _) = outcome_of("require: { fact: cookies, every: { fact: secure, is: true } }", empty);
-        assert_eq!(outcome, RuleOutcome::Pass, "vacuous: rule authors use applies_when");
+        let (outcome, _) = outcome_of(
+            "require: { fact: cookies, every: { fact: secure, is: true } }",
+            empty,
+        );
+        assert_eq!(
+            outcome,
+            RuleOutcome::Pass,
+            "vacuous: rule authors use applies_when"
+        );
     }
 
     #[test]
@@ -537,18 +572,34 @@ mod tests {
     #[test]
     fn operators() {
         for (require, expected) in [
-            ("{ fact: target.host, in: [a.test, b.test] }", RuleOutcome::Pass),
+            (
+                "{ fact: target.host, in: [a.test, b.test] }",
+                RuleOutcome::Pass,
+            ),
             ("{ fact: target.host, not_in: [a.test] }", RuleOutcome::Fail),
-            ("{ fact: target.host, matches: \"^a\\\\.\" }", RuleOutcome::Pass),
-            ("{ fact: target.host, contains: \".te\" }", RuleOutcome::Pass),
-            ("{ fact: target.addresses, contains: \"127.0.0.1\" }", RuleOutcome::Pass),
+            (
+                "{ fact: target.host, matches: \"^a\\\\.\" }",
+                RuleOutcome::Pass,
+            ),
+            (
+                "{ fact: target.host, contains: \".te\" }",
+                RuleOutcome::Pass,
+            ),
+            (
+                "{ fact: target.addresses, contains: \"127.0.0.1\" }",
+                RuleOutcome::Pass,
+            ),
             ("{ fact: http.hsts.max_age, ne: 300 }", RuleOutcome::Fail),
             ("{ fact: http.hsts.max_age, lt: 301 }", RuleOutcome::Pass),
             ("{ fact: http.hsts.max_age, gt: 300 }", RuleOutcome::Fail),
             ("{ fact: http.hsts.max_age, lte: 300 }", RuleOutcome::Pass),
             ("{ fact: http.hsts.raw, exists: false }", RuleOutcome::Pass),
         ] {
-            assert_eq!(outcome_of(&format!("require: {require}"), facts()).0, expected, "{require}");
+            assert_eq!(
+                outcome_of(&format!("require: {require}"), facts()).0,
+                expected,
+                "{require}"
+            );
         }
     }
 }

@@ -76,7 +76,10 @@ struct Fields<'n> {
 
 impl<'n> Fields<'n> {
     fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+        self.entries
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
     }
 }
 
@@ -253,7 +256,10 @@ impl Validator<'_> {
         };
         let mut rules = Vec::new();
         let mut ids: BTreeSet<String> = BTreeSet::new();
-        match self.required(&top, "rules", "the rule file").map(|n| &n.value) {
+        match self
+            .required(&top, "rules", "the rule file")
+            .map(|n| &n.value)
+        {
             Some(NodeValue::Seq(items)) => {
                 for item in items {
                     if let Some(rule) = self.rule(item, &grading) {
@@ -267,7 +273,9 @@ impl Validator<'_> {
                                 span,
                                 format!("rule id `{}` is used twice", rule.id),
                                 "duplicate id",
-                                Some("rule ids are public API: give every rule its own".to_string()),
+                                Some(
+                                    "rule ids are public API: give every rule its own".to_string(),
+                                ),
                             );
                         }
                         rules.push(rule);
@@ -371,7 +379,9 @@ impl Validator<'_> {
         let id = self
             .required(&fields, "id", "a rule")
             .and_then(|n| self.rule_id(n));
-        let what = id.as_deref().map_or_else(|| "a rule".to_string(), |id| format!("rule `{id}`"));
+        let what = id
+            .as_deref()
+            .map_or_else(|| "a rule".to_string(), |id| format!("rule `{id}`"));
         let title = self
             .required(&fields, "title", &what)
             .and_then(|n| self.string(n, "`title`"));
@@ -382,7 +392,9 @@ impl Validator<'_> {
             .required(&fields, "severity", &what)
             .and_then(|n| self.severity(n));
         let source = fields.get("source").and_then(|n| self.source(n));
-        let applies_when = fields.get("applies_when").and_then(|n| self.condition(n, None));
+        let applies_when = fields
+            .get("applies_when")
+            .and_then(|n| self.condition(n, None));
         let remediation = self.optional_string(&fields, "remediation", "`remediation`");
         let references = fields
             .get("references")
@@ -399,7 +411,9 @@ impl Validator<'_> {
                 .get("require")
                 .and_then(|n| self.condition(n, None))
                 .map(Check::Require),
-            ["outcomes"] => fields.get("outcomes").and_then(|n| self.outcomes(n, grading)),
+            ["outcomes"] => fields
+                .get("outcomes")
+                .and_then(|n| self.outcomes(n, grading)),
             ["manual"] => fields.get("manual").and_then(|n| self.manual(n)),
             [] => {
                 self.report(
@@ -600,10 +614,16 @@ impl Validator<'_> {
             ([combinator], None, []) => {
                 let child = fields.get(combinator)?;
                 match *combinator {
-                    "not" => self.condition(child, list).map(|c| Condition::Not(Box::new(c))),
+                    "not" => self
+                        .condition(child, list)
+                        .map(|c| Condition::Not(Box::new(c))),
                     _ => {
                         let NodeValue::Seq(items) = &child.value else {
-                            self.wrong_type(child, &format!("`{combinator}`"), "a list of conditions");
+                            self.wrong_type(
+                                child,
+                                &format!("`{combinator}`"),
+                                "a list of conditions",
+                            );
                             return None;
                         };
                         if items.is_empty() {
@@ -616,8 +636,10 @@ impl Validator<'_> {
                             );
                             return None;
                         }
-                        let children: Vec<Option<Condition>> =
-                            items.iter().map(|item| self.condition(item, list)).collect();
+                        let children: Vec<Option<Condition>> = items
+                            .iter()
+                            .map(|item| self.condition(item, list))
+                            .collect();
                         let children: Option<Vec<Condition>> = children.into_iter().collect();
                         let children = children?;
                         Some(if *combinator == "all" {
@@ -675,7 +697,13 @@ impl Validator<'_> {
         }
     }
 
-    fn leaf(&mut self, fact: &Node, operator: &str, value: &Node, list: Option<&str>) -> Option<Leaf> {
+    fn leaf(
+        &mut self,
+        fact: &Node,
+        operator: &str,
+        value: &Node,
+        list: Option<&str>,
+    ) -> Option<Leaf> {
         let path = self.string(fact, "`fact`")?;
         let full = match list {
             Some(list) => format!("{list}[].{path}"),
@@ -689,13 +717,21 @@ impl Validator<'_> {
                     prefix.as_deref().is_none_or(|p| candidate.starts_with(p))
                         && (prefix.is_some() || !candidate.contains("[]"))
                 })
-                .map(|s| prefix.as_deref().map_or(s, |p| s.trim_start_matches(p)).to_string());
+                .map(|s| {
+                    prefix
+                        .as_deref()
+                        .map_or(s, |p| s.trim_start_matches(p))
+                        .to_string()
+                });
             let (message, label) = match list {
                 Some(list) => (
                     format!("unknown fact `{path}` in the elements of `{list}`"),
                     "not a field of the list's elements",
                 ),
-                None => (format!("unknown fact path `{path}`"), "not in the facts catalogue"),
+                None => (
+                    format!("unknown fact path `{path}`"),
+                    "not in the facts catalogue",
+                ),
             };
             let help = suggestion.map_or_else(
                 || Some("`secaudit rules facts` lists every fact path".to_string()),
@@ -711,7 +747,14 @@ impl Validator<'_> {
         })
     }
 
-    fn value_mismatch(&mut self, value: &Node, operator: &str, path: &str, info: &FactInfo, expected: &str) {
+    fn value_mismatch(
+        &mut self,
+        value: &Node,
+        operator: &str,
+        path: &str,
+        info: &FactInfo,
+        expected: &str,
+    ) {
         self.report(
             codes::VALUE_TYPE,
             value.span,
@@ -726,7 +769,14 @@ impl Validator<'_> {
     }
 
     /// Checks a scalar against a fact of `kind` (with its allowed `values`).
-    fn scalar(&mut self, value: &Node, operator: &str, path: &str, info: &FactInfo, kind: FactKind) -> Option<Value> {
+    fn scalar(
+        &mut self,
+        value: &Node,
+        operator: &str,
+        path: &str,
+        info: &FactInfo,
+        kind: FactKind,
+    ) -> Option<Value> {
         let ok = matches!(
             (kind, &value.value),
             (FactKind::Boolean, NodeValue::Bool(_))
@@ -745,26 +795,33 @@ impl Validator<'_> {
             self.value_mismatch(value, operator, path, info, expected);
             return None;
         }
-        if let (NodeValue::Str(text), false) = (&value.value, info.values.is_empty()) {
-            if !info.values.iter().any(|v| v == text) {
-                let help = suggest(text, info.values.iter().map(String::as_str)).map_or_else(
-                    || format!("expected one of: {}", info.values.join(", ")),
-                    |s| format!("did you mean `{s}`?"),
-                );
-                self.report(
-                    codes::VALUE_TYPE,
-                    value.span,
-                    format!("`{text}` is never a value of `{path}`"),
-                    "not a possible value",
-                    Some(help),
-                );
-                return None;
-            }
+        if let (NodeValue::Str(text), false) = (&value.value, info.values.is_empty())
+            && !info.values.iter().any(|v| v == text)
+        {
+            let help = suggest(text, info.values.iter().map(String::as_str)).map_or_else(
+                || format!("expected one of: {}", info.values.join(", ")),
+                |s| format!("did you mean `{s}`?"),
+            );
+            self.report(
+                codes::VALUE_TYPE,
+                value.span,
+                format!("`{text}` is never a value of `{path}`"),
+                "not a possible value",
+                Some(help),
+            );
+            return None;
         }
         Some(value.to_json())
     }
 
-    fn operator(&mut self, operator: &str, value: &Node, path: &str, full: &str, info: &FactInfo) -> Option<Operator> {
+    fn operator(
+        &mut self,
+        operator: &str,
+        value: &Node,
+        path: &str,
+        full: &str,
+        info: &FactInfo,
+    ) -> Option<Operator> {
         let scalar_kind = matches!(
             info.kind,
             FactKind::Boolean | FactKind::Integer | FactKind::Number | FactKind::String
@@ -783,11 +840,21 @@ impl Validator<'_> {
             },
             "is" | "ne" => {
                 if !scalar_kind {
-                    self.value_mismatch(value, operator, path, info, "a fact with a single value (use every/some/contains on lists)");
+                    self.value_mismatch(
+                        value,
+                        operator,
+                        path,
+                        info,
+                        "a fact with a single value (use every/some/contains on lists)",
+                    );
                     return None;
                 }
                 let v = self.scalar(value, operator, path, info, info.kind)?;
-                Some(if operator == "is" { Operator::Is(v) } else { Operator::Ne(v) })
+                Some(if operator == "is" {
+                    Operator::Is(v)
+                } else {
+                    Operator::Ne(v)
+                })
             }
             "lt" | "lte" | "gt" | "gte" => {
                 if !matches!(info.kind, FactKind::Integer | FactKind::Number) {
@@ -837,7 +904,13 @@ impl Validator<'_> {
                     .scalar(value, operator, path, info, element)
                     .map(Operator::Contains),
                 _ => {
-                    self.value_mismatch(value, operator, path, info, "a text or list-of-values fact");
+                    self.value_mismatch(
+                        value,
+                        operator,
+                        path,
+                        info,
+                        "a text or list-of-values fact",
+                    );
                     None
                 }
             },
@@ -854,7 +927,10 @@ impl Validator<'_> {
                         self.report(
                             codes::INVALID_VALUE,
                             value.span,
-                            format!("invalid regular expression: {}", error.to_string().lines().last().unwrap_or("syntax error")),
+                            format!(
+                                "invalid regular expression: {}",
+                                error.to_string().lines().last().unwrap_or("syntax error")
+                            ),
                             "does not compile",
                             None,
                         );
@@ -918,20 +994,38 @@ mod tests {
         assert!(codes.contains(&codes::UNKNOWN_KEY), "{errors:#?}");
         assert!(codes.contains(&codes::INVALID_VALUE), "{errors:#?}");
         assert!(codes.contains(&codes::UNKNOWN_FACT), "{errors:#?}");
-        let unknown = errors.iter().find(|d| d.code == codes::UNKNOWN_FACT).unwrap();
-        assert_eq!(unknown.help.as_deref(), Some("did you mean `http.hsts.max_age`?"));
+        let unknown = errors
+            .iter()
+            .find(|d| d.code == codes::UNKNOWN_FACT)
+            .unwrap();
+        assert_eq!(
+            unknown.help.as_deref(),
+            Some("did you mean `http.hsts.max_age`?")
+        );
         assert_eq!(unknown.span.map(|s| s.line), Some(8));
     }
 
     #[test]
     fn rejects_wrong_value_types() {
         for (condition, needle) in [
-            ("{ fact: http.hsts.max_age, gte: \"long\" }", "expects a number"),
-            ("{ fact: http.hsts.present, is: 1 }", "expects true or false"),
+            (
+                "{ fact: http.hsts.max_age, gte: \"long\" }",
+                "expects a number",
+            ),
+            (
+                "{ fact: http.hsts.present, is: 1 }",
+                "expects true or false",
+            ),
             ("{ fact: cookies, is: true }", "single value"),
             ("{ fact: http.csp.raw, gt: 3 }", "numeric fact"),
-            ("{ fact: cookies, every: { fact: same_site, is: strikt } }", "never a value"),
-            ("{ fact: http.csp.raw, matches: \"(\" }", "invalid regular expression"),
+            (
+                "{ fact: cookies, every: { fact: same_site, is: strikt } }",
+                "never a value",
+            ),
+            (
+                "{ fact: http.csp.raw, matches: \"(\" }",
+                "invalid regular expression",
+            ),
         ] {
             let errors = load(&format!(
                 "{HEADER}  - id: T-1\n    title: X\n    category: http\n    severity: low\n    remediation: x\n    require: {condition}\n"
@@ -972,12 +1066,18 @@ mod tests {
             "{HEADER}  - id: T-1\n    title: X\n    category: http\n    severity: low\n    remediation: x\n    outcomes:\n      - {{ when: {{ fact: http.csp.present, is: false }}, result: fail, cap: Z }}\n"
         ))
         .unwrap_err();
-        assert!(errors.iter().any(|d| d.message.contains("not a band")), "{errors:#?}");
+        assert!(
+            errors.iter().any(|d| d.message.contains("not a band")),
+            "{errors:#?}"
+        );
         let errors = load(&format!(
             "{HEADER}  - id: T-1\n    title: X\n    category: http\n    severity: low\n    remediation: x\n    outcomes:\n      - {{ when: {{ fact: http.csp.present, is: false }}, result: fail }}\n"
         ))
         .unwrap_err();
-        assert!(errors.iter().any(|d| d.message.contains("last outcome")), "{errors:#?}");
+        assert!(
+            errors.iter().any(|d| d.message.contains("last outcome")),
+            "{errors:#?}"
+        );
     }
 
     #[test]

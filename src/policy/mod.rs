@@ -116,7 +116,11 @@ mod tests {
         for (name, text) in BUILTIN {
             let pack = load::load_pack(name, text, &catalogue).unwrap();
             for rule in pack.rules {
-                assert!(seen.insert(rule.id.0.clone()), "duplicate rule id {}", rule.id);
+                assert!(
+                    seen.insert(rule.id.0.clone()),
+                    "duplicate rule id {}",
+                    rule.id
+                );
             }
         }
     }

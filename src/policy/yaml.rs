@@ -102,13 +102,21 @@ impl Node {
             NodeValue::Null => Value::Null,
             NodeValue::Bool(b) => Value::Bool(*b),
             NodeValue::Int(i) => Value::from(*i),
-            NodeValue::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            NodeValue::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+            }
             NodeValue::Str(s) => Value::String(s.clone()),
             NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             NodeValue::Map(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.as_str().map_or_else(|| format!("{:?}", k.value), str::to_string), v.to_json()))
+                    .map(|(k, v)| {
+                        (
+                            k.as_str()
+                                .map_or_else(|| format!("{:?}", k.value), str::to_string),
+                            v.to_json(),
+                        )
+                    })
                     .collect(),
             ),
         }
@@ -243,7 +251,14 @@ mod tests {
         let kinds: Vec<&str> = items.iter().map(|n| n.value.kind()).collect();
         assert_eq!(
             kinds,
-            ["an integer", "a number", "a boolean", "null", "a string", "a string"]
+            [
+                "an integer",
+                "a number",
+                "a boolean",
+                "null",
+                "a string",
+                "a string"
+            ]
         );
     }
 

@@ -207,7 +207,11 @@ impl<'a> HttpProbe<'a> {
 }
 
 /// Reads at most `max_body_bytes`; a body that fails mid-way keeps what arrived.
-async fn read_body(response: &mut reqwest::Response, limits: &Limits, keep_text: bool) -> BodySample {
+async fn read_body(
+    response: &mut reqwest::Response,
+    limits: &Limits,
+    keep_text: bool,
+) -> BodySample {
     let mut kept = Vec::new();
     let mut bytes_read: u64 = 0;
     let mut truncated = false;

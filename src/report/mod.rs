@@ -235,10 +235,18 @@ fn describe(evaluation: &Evaluation, evidence_requested: &[String]) -> String {
     match evaluation.outcome {
         RuleOutcome::Pass => match decisive("pass") {
             Some(o) if o.operator == "every" => {
-                format!("all {} of {} meet the requirement", shown(o.observed.as_ref()), o.fact)
+                format!(
+                    "all {} of {} meet the requirement",
+                    shown(o.observed.as_ref()),
+                    o.fact
+                )
             }
             Some(o) if o.operator == "some" => {
-                format!("at least one of {} {} meets the requirement", shown(o.observed.as_ref()), o.fact)
+                format!(
+                    "at least one of {} {} meets the requirement",
+                    shown(o.observed.as_ref()),
+                    o.fact
+                )
             }
             Some(o) => format!("{} is {}", o.fact, shown(o.observed.as_ref())),
             None => "requirement met".to_string(),
@@ -257,12 +265,17 @@ fn describe(evaluation: &Evaluation, evidence_requested: &[String]) -> String {
             ),
             None => "requirement not met".to_string(),
         },
-        RuleOutcome::Inconclusive => match decisive("inconclusive").and_then(|o| o.reason.clone()) {
-            Some(reason) => format!("could not be decided: {reason}"),
-            None => "could not be decided".to_string(),
-        },
+        RuleOutcome::Inconclusive => {
+            match decisive("inconclusive").and_then(|o| o.reason.clone()) {
+                Some(reason) => format!("could not be decided: {reason}"),
+                None => "could not be decided".to_string(),
+            }
+        }
         RuleOutcome::NotApplicable => "does not apply to this target".to_string(),
-        RuleOutcome::Manual => format!("needs an auditor; ask for: {}", evidence_requested.join("; ")),
+        RuleOutcome::Manual => format!(
+            "needs an auditor; ask for: {}",
+            evidence_requested.join("; ")
+        ),
     }
 }
 

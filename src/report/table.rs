@@ -74,7 +74,14 @@ fn render_pack(pack: &PackReport, options: TableOptions, out: &mut dyn Write) ->
     let categories: Vec<String> = pack
         .categories
         .iter()
-        .map(|c| format!("{} {} ({})", c.category.as_str(), c.grade.grade, c.grade.score))
+        .map(|c| {
+            format!(
+                "{} {} ({})",
+                c.category.as_str(),
+                c.grade.grade,
+                c.grade.score
+            )
+        })
         .collect();
     writeln!(out, "categories: {}", categories.join(" · "))?;
     writeln!(
