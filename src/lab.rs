@@ -218,7 +218,7 @@ fn respond(reply: &Reply) -> Response<Full<Bytes>> {
     for (name, value) in &reply.headers {
         if let (Ok(name), Ok(value)) = (
             hyper::header::HeaderName::from_bytes(name.as_bytes()),
-            hyper::header::HeaderValue::from_str(value),
+            hyper::header::HeaderValue::from_bytes(value.as_bytes()),
         ) {
             response.headers_mut().append(name, value);
         }

@@ -1,1 +1,8 @@
+//! Integration tests, compiled into one binary so the link happens once.
+//!
+//! Every test that needs a network peer starts its own on 127.0.0.1 (the lab HTTPS site, a
+//! hickory DNS server) and runs the real `secaudit` binary against it.
 
+mod audit;
+mod cli;
+mod util;

@@ -72,6 +72,9 @@ pub fn load_pack(file: &str, text: &str, catalogue: &Catalogue) -> Result<Pack, 
 struct Fields<'n> {
     entries: Vec<(&'n str, &'n Node)>,
     span: Span,
+    /// Allowed keys that an unknown key was taken to be a misspelling of; their absence is not
+    /// reported again.
+    misspelled: Vec<String>,
 }
 
 impl<'n> Fields<'n> {
@@ -127,6 +130,7 @@ impl Validator<'_> {
         let mut fields = Fields {
             entries: Vec::new(),
             span: node.span,
+            misspelled: Vec::new(),
         };
         let mut seen = BTreeSet::new();
         for (key, value) in entries {
@@ -145,7 +149,11 @@ impl Validator<'_> {
                 continue;
             }
             if !allowed.contains(&name) {
-                let help = suggest(name, allowed.iter().copied()).map_or_else(
+                let suggestion = suggest(name, allowed.iter().copied());
+                if let Some(allowed_key) = suggestion {
+                    fields.misspelled.push(allowed_key.to_string());
+                }
+                let help = suggestion.map_or_else(
                     || Some(format!("expected one of: {}", allowed.join(", "))),
                     |s| Some(format!("did you mean `{s}`?")),
                 );
@@ -175,7 +183,7 @@ impl Validator<'_> {
 
     fn required<'n>(&mut self, fields: &Fields<'n>, key: &str, what: &str) -> Option<&'n Node> {
         let node = fields.get(key);
-        if node.is_none() {
+        if node.is_none() && !fields.misspelled.iter().any(|m| m == key) {
             self.report(
                 codes::MISSING_KEY,
                 fields.span,
@@ -437,7 +445,11 @@ impl Validator<'_> {
             }
         };
         let is_manual = matches!(check, Some(Check::Manual { .. }));
-        if remediation.is_none() && !is_manual && fields.get("remediation").is_none() {
+        if remediation.is_none()
+            && !is_manual
+            && fields.get("remediation").is_none()
+            && !fields.misspelled.iter().any(|m| m == "remediation")
+        {
             self.report(
                 codes::MISSING_KEY,
                 fields.span,
@@ -1003,6 +1015,16 @@ mod tests {
             Some("did you mean `http.hsts.max_age`?")
         );
         assert_eq!(unknown.span.map(|s| s.line), Some(8));
+    }
+
+    #[test]
+    fn a_misspelled_required_key_is_reported_once() {
+        let errors = load(&format!(
+            "{HEADER}  - id: T-1\n    titel: X\n    category: http\n    severity: low\n    remediation: x\n    require: {{ fact: http.csp.present, is: true }}\n"
+        ))
+        .unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert_eq!(errors[0].help.as_deref(), Some("did you mean `title`?"));
     }
 
     #[test]

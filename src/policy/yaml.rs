@@ -140,7 +140,13 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             let span = error.location().map(|l| Span::from_location(&l));
             let message = error.without_snippet().to_string();
             // The message may repeat the position; keep the first line only.
-            let message = message.lines().next().unwrap_or("invalid YAML").to_string();
+            let message = message.lines().next().unwrap_or("invalid YAML");
+            // The position is shown by the diagnostic itself.
+            let message = match message.find(" at line ") {
+                Some(at) if span.is_some() => &message[..at],
+                _ => message,
+            }
+            .to_string();
             Err(SyntaxError { message, span })
         }
     }

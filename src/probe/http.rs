@@ -273,8 +273,26 @@ fn classify(err: &reqwest::Error) -> RequestFailure {
         }
         source = current.source();
     }
+    let message = messages.join(": ");
+    // Some layers box their causes in a way `downcast_ref` cannot see through; fall back on the
+    // stable wording of rustls and the OS for the classes that matter.
+    let lower = message.to_ascii_lowercase();
+    if kind == FailureKind::Other {
+        if lower.contains("invalid peer certificate") {
+            certificate = true;
+            kind = FailureKind::Tls;
+        } else if lower.contains("connection refused") {
+            kind = FailureKind::Refused;
+        } else if lower.contains("connection reset") || lower.contains("unexpected eof") {
+            kind = FailureKind::Reset;
+        } else if lower.contains("timed out") {
+            kind = FailureKind::Timeout;
+        } else if lower.contains("received fatal alert") || lower.contains("handshake") {
+            kind = FailureKind::Tls;
+        }
+    }
     RequestFailure {
-        error: ProbeError::new(kind, messages.join(": ")),
+        error: ProbeError::new(kind, message),
         certificate,
     }
 }

@@ -1,0 +1,269 @@
+//! `secaudit audit` and `secaudit evaluate` end to end against in-process servers.
+
+use std::net::Ipv4Addr;
+
+use secaudit::lab::{LabSite, Reply};
+use serde_json::Value;
+
+use crate::util::{LAB_HOST, args, dns_server, secaudit, site, start_lab, stderr, stdout};
+
+/// A site with a short HSTS, a CSP without frame-ancestors, no X-Frame-Options, one insecure
+/// session cookie and one correct `__Host-` cookie.
+fn imperfect_site() -> LabSite {
+    site(
+        Reply::page("<h1>shop</h1>")
+            .header(
+                "strict-transport-security",
+                "max-age=300; includeSubDomains",
+            )
+            .header("content-security-policy", "default-src 'self'")
+            .header("x-content-type-options", "nosniff")
+            .header("referrer-policy", "no-referrer")
+            .header("set-cookie", "sid=1; Path=/")
+            .header(
+                "set-cookie",
+                "__Host-pref=1; Secure; HttpOnly; Path=/; SameSite=Lax",
+            ),
+    )
+}
+
+fn finding<'a>(report: &'a Value, rule: &str) -> &'a Value {
+    report["packs"][0]["findings"]
+        .as_array()
+        .and_then(|findings| findings.iter().find(|f| f["rule_id"] == rule))
+        .unwrap_or_else(|| panic!("no finding {rule} in {report:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_hsts_header_and_cookie_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_lab, lab_args) = start_lab(imperfect_site(), dir.path()).await;
+    let mut cli = args(&["audit", LAB_HOST, "--format", "json"]);
+    cli.extend(lab_args);
+    let output = secaudit(cli).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+
+    let facts = &report["facts"];
+    assert_eq!(facts["http"]["https"]["reachable"], true);
+    assert_eq!(facts["http"]["https"]["certificate_valid"], true);
+    assert_eq!(facts["http"]["redirects"]["ends_on_https"], true);
+    assert_eq!(facts["http"]["hsts"]["max_age"], 300);
+    assert_eq!(facts["http"]["hsts"]["include_subdomains"], true);
+    assert_eq!(facts["http"]["csp"]["raw"], "default-src 'self'");
+    assert_eq!(facts["http"]["x_frame_options"]["present"], false);
+    assert_eq!(
+        facts["cookies"].as_array().map(Vec::len),
+        Some(2),
+        "{facts:#}"
+    );
+
+    let outcome = |rule: &str| {
+        finding(&report, rule)["outcome"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(outcome("BASE-HTTPS-01"), "pass");
+    assert_eq!(outcome("BASE-REDIR-01"), "pass");
+    assert_eq!(outcome("BASE-HSTS-01"), "fail");
+    assert_eq!(finding(&report, "BASE-HSTS-01")["code"], "hsts-short");
+    assert_eq!(outcome("BASE-HSTS-02"), "pass");
+    assert_eq!(outcome("BASE-HDR-01"), "pass");
+    assert_eq!(outcome("BASE-HDR-02"), "fail");
+    assert_eq!(outcome("BASE-HDR-03"), "pass");
+    assert_eq!(outcome("BASE-HDR-04"), "pass");
+    assert_eq!(outcome("BASE-COOK-01"), "fail");
+    assert_eq!(outcome("BASE-COOK-04"), "pass");
+    assert_eq!(outcome("BASE-COOK-05"), "pass");
+    let cookie = finding(&report, "BASE-COOK-01");
+    assert_eq!(cookie["observations"][0]["subject"], "sid");
+    assert_eq!(cookie["observations"][0]["observed"], false);
+    assert!(cookie["message"].as_str().unwrap().contains("\"sid\""));
+    let hsts = finding(&report, "BASE-HSTS-01");
+    assert_eq!(hsts["observations"][0]["observed"], 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_evidence_reevaluates_to_the_identical_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_lab, lab_args) = start_lab(imperfect_site(), dir.path()).await;
+    let evidence = dir.path().join("evidence.json");
+    let mut cli = args(&["audit", LAB_HOST, "--format", "json", "--save-evidence"]);
+    cli.push(evidence.display().to_string());
+    cli.extend(lab_args);
+    let audited = secaudit(cli).await;
+    assert_eq!(audited.status.code(), Some(0), "{}", stderr(&audited));
+
+    let evaluated = secaudit(vec![
+        "evaluate".into(),
+        "--evidence".into(),
+        evidence.display().to_string(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await;
+    assert_eq!(evaluated.status.code(), Some(0), "{}", stderr(&evaluated));
+    assert_eq!(
+        stdout(&audited),
+        stdout(&evaluated),
+        "evaluate must reproduce the audit's report"
+    );
+
+    let report: Value = serde_json::from_str(&stdout(&audited)).unwrap();
+    insta::assert_json_snapshot!("imperfect_site_report", report, {
+        ".evidence.started_at" => "[started_at]",
+        ".facts.target.addresses" => "[addresses]",
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_certificate_is_recorded_and_the_site_still_observed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, _) = start_lab(imperfect_site(), dir.path()).await;
+    // No --ca-file: the bundled Mozilla roots do not know the lab CA.
+    let mut cli = args(&["audit", LAB_HOST, "--format", "json"]);
+    cli.extend(lab.connect_args());
+    let output = secaudit(cli).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let https = &report["facts"]["http"]["https"];
+    assert_eq!(https["reachable"], true, "{https:#}");
+    assert_eq!(https["certificate_valid"], false);
+    let reason = https["certificate_error"].as_str().unwrap().to_lowercase();
+    assert!(
+        reason.contains("unknown") && reason.contains("issuer"),
+        "{reason}"
+    );
+    assert_eq!(report["facts"]["http"]["hsts"]["max_age"], 300);
+    assert_eq!(finding(&report, "BASE-HTTPS-02")["outcome"], "fail");
+    assert_eq!(
+        report["packs"][0]["grade"]["grade"], "F",
+        "capped by the untrusted certificate"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_with_nothing_listening_exits_3() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let output = secaudit(args(&[
+        "audit",
+        LAB_HOST,
+        "--connect",
+        &format!("{LAB_HOST}:443={closed}"),
+        "--connect",
+        &format!("{LAB_HOST}:80={closed}"),
+        "--timeout",
+        "5",
+    ]))
+    .await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("could not be audited"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).contains("refused"), "{}", stdout(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gates_set_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_lab, lab_args) = start_lab(imperfect_site(), dir.path()).await;
+    let run = |extra: &[&str]| {
+        let mut cli = args(&["audit", LAB_HOST]);
+        cli.extend(lab_args.clone());
+        cli.extend(args(extra));
+        secaudit(cli)
+    };
+    let high = run(&["--fail-on", "high"]).await;
+    assert_eq!(high.status.code(), Some(1));
+    assert!(
+        stderr(&high).contains("gate failed: lab.secaudit.test: BASE-HSTS-01 failed"),
+        "{}",
+        stderr(&high)
+    );
+    assert_eq!(run(&["--fail-on", "critical"]).await.status.code(), Some(0));
+    assert_eq!(run(&["--fail-under", "F"]).await.status.code(), Some(0));
+    assert_eq!(run(&["--fail-under", "A"]).await.status.code(), Some(1));
+    let unknown = run(&["--fail-under", "Z"]).await;
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("has no such grade"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolver_is_used_for_the_target_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = secaudit::lab::Lab::start(LabSite {
+        host: "shop.example.test".into(),
+        ..imperfect_site()
+    })
+    .await
+    .unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &lab.ca_pem).unwrap();
+    let dns = dns_server(
+        "example.test.",
+        &[("shop.example.test.", Ipv4Addr::LOCALHOST)],
+    )
+    .await;
+    let target = format!("shop.example.test:{}", lab.https_addr.port());
+    let output = secaudit(args(&[
+        "audit",
+        &target,
+        "--resolver",
+        &dns.addr.to_string(),
+        "--ca-file",
+        &ca.display().to_string(),
+        "--format",
+        "json",
+        "--timeout",
+        "8",
+    ]))
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["facts"]["target"]["addresses"][0], "127.0.0.1");
+    assert_eq!(report["facts"]["http"]["https"]["reachable"], true);
+    assert_eq!(report["facts"]["http"]["https"]["certificate_valid"], true);
+    assert_eq!(report["facts"]["http"]["hsts"]["max_age"], 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_name_cannot_be_audited() {
+    let dns = dns_server("example.test.", &[]).await;
+    let output = secaudit(args(&[
+        "audit",
+        "missing.example.test",
+        "--resolver",
+        &dns.addr.to_string(),
+        "--timeout",
+        "8",
+    ]))
+    .await;
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("dns"), "{}", stderr(&output));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strings_from_the_target_cannot_attack_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = site(
+        Reply::page("x")
+            .header("server", "nginx/1.0\u{9b}2J\u{202e}gnp.exe")
+            .header("set-cookie", "sid\u{202e}=1; Path=/"),
+    );
+    let (_lab, lab_args) = start_lab(hostile, dir.path()).await;
+    let mut cli = args(&["audit", LAB_HOST]);
+    cli.extend(lab_args);
+    let output = secaudit(cli).await;
+    let table = stdout(&output);
+    assert!(
+        !table.contains('\u{9b}') && !table.contains('\u{202e}'),
+        "{table}"
+    );
+    assert!(table.contains("\\u{202e}"), "{table}");
+}
