@@ -267,3 +267,27 @@ async fn strings_from_the_target_cannot_attack_the_terminal() {
     );
     assert!(table.contains("\\u{202e}"), "{table}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_override_moves_an_explicit_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, mut lab_args) = start_lab(imperfect_site(), dir.path()).await;
+    lab_args.push("--connect".into());
+    lab_args.push(format!("{LAB_HOST}:8443={}", lab.https_addr));
+    let mut cli = args(&[
+        "audit",
+        &format!("https://{LAB_HOST}:8443/"),
+        "--format",
+        "json",
+    ]);
+    cli.extend(lab_args);
+    let output = secaudit(cli).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        report["facts"]["http"]["https"]["reachable"], true,
+        "{:#}",
+        report["facts"]
+    );
+    assert_eq!(report["target"]["https_port"], 8443);
+}

@@ -124,17 +124,18 @@ impl<'a> HttpProbe<'a> {
             .to_string();
         let port = url.port_or_known_default().unwrap_or(443);
         let addrs = self.resolver.addresses(&host, port).await?;
+        let target = RequestTarget::new(url, self.resolver.connect_override(&host, port));
         let verifying = self
             .trust
             .verifying_config(ALPN_HTTP1)
             .map_err(|e| ProbeError::new(FailureKind::Other, e))?;
-        match self.request(url, &host, &addrs, verifying).await {
+        match self.request(&target, &host, &addrs, verifying).await {
             Ok(hop) => Ok(hop),
             Err(failure) if failure.certificate => {
                 let unverified = tls::unverified_config(ALPN_HTTP1)
                     .map_err(|e| ProbeError::new(FailureKind::Other, e))?;
                 let mut hop = self
-                    .request(url, &host, &addrs, unverified)
+                    .request(&target, &host, &addrs, unverified)
                     .await
                     .map_err(|retry| retry.error)?;
                 hop.certificate_error = Some(failure.error.message);
@@ -146,7 +147,7 @@ impl<'a> HttpProbe<'a> {
 
     async fn request(
         &self,
-        url: &Url,
+        target: &RequestTarget,
         host: &str,
         addrs: &[SocketAddr],
         tls_config: rustls::ClientConfig,
@@ -169,11 +170,11 @@ impl<'a> HttpProbe<'a> {
             .user_agent(concat!("secaudit/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| classify(&e))?;
-        let mut response = client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| classify(&e))?;
+        let mut request = client.get(target.connect_url.clone());
+        if let Some(host_header) = &target.host_header {
+            request = request.header(reqwest::header::HOST, host_header);
+        }
+        let mut response = request.send().await.map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
         let http_version = format!("{:?}", response.version());
         let peer = response.remote_addr().map(|a| a.to_string());
@@ -195,7 +196,7 @@ impl<'a> HttpProbe<'a> {
             });
         let body = read_body(&mut response, &self.limits, is_text).await;
         Ok(HttpHop {
-            url: url.to_string(),
+            url: target.url.to_string(),
             peer,
             status,
             http_version,
@@ -203,6 +204,39 @@ impl<'a> HttpProbe<'a> {
             certificate_error: None,
             body,
         })
+    }
+}
+
+/// The URL a hop is recorded under, and the one actually requested.
+///
+/// The HTTP stack connects to the port written in a URL, ignoring the port of a resolver
+/// override. When a `--connect` override moves an explicit port elsewhere, the request goes to the
+/// override's port with the original `Host` header (TLS SNI is unchanged: it uses the host name).
+struct RequestTarget {
+    url: Url,
+    connect_url: Url,
+    host_header: Option<String>,
+}
+
+impl RequestTarget {
+    fn new(url: &Url, connect_override: Option<SocketAddr>) -> Self {
+        let moved = connect_override
+            .zip(url.port())
+            .filter(|(addr, explicit)| addr.port() != *explicit);
+        let mut connect_url = url.clone();
+        let host_header = match (moved, url.host_str()) {
+            (Some((addr, explicit)), Some(host))
+                if connect_url.set_port(Some(addr.port())).is_ok() =>
+            {
+                Some(format!("{host}:{explicit}"))
+            }
+            _ => None,
+        };
+        Self {
+            url: url.clone(),
+            connect_url,
+            host_header,
+        }
     }
 }
 
@@ -303,4 +337,26 @@ fn as_rustls_error<'e>(err: &'e (dyn StdError + 'static)) -> Option<&'e rustls::
             .and_then(|io| io.get_ref())
             .and_then(|inner| inner.downcast_ref::<rustls::Error>())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_port_moved_by_override_keeps_host_header() {
+        let url = Url::parse("https://shop.test:8443/a").unwrap();
+        let target = RequestTarget::new(&url, Some("127.0.0.1:40000".parse().unwrap()));
+        assert_eq!(target.connect_url.as_str(), "https://shop.test:40000/a");
+        assert_eq!(target.host_header.as_deref(), Some("shop.test:8443"));
+        assert_eq!(target.url, url);
+    }
+
+    #[test]
+    fn implicit_port_needs_no_rewrite() {
+        let url = Url::parse("https://shop.test/").unwrap();
+        let target = RequestTarget::new(&url, Some("127.0.0.1:40000".parse().unwrap()));
+        assert_eq!(target.connect_url, url);
+        assert_eq!(target.host_header, None);
+    }
 }
