@@ -155,16 +155,7 @@ fn classify(schema: &Value, defs: &Map<String, Value>) -> (FactKind, Vec<String>
             .iter()
             .flat_map(|alt| {
                 let alt = resolve(alt, defs);
-                let mut values: Vec<String> = alt
-                    .get("enum")
-                    .and_then(Value::as_array)
-                    .map(|e| {
-                        e.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let mut values = enum_strings(alt);
                 values.extend(alt.get("const").and_then(Value::as_str).map(str::to_string));
                 values
             })
@@ -190,7 +181,12 @@ fn classify(schema: &Value, defs: &Map<String, Value>) -> (FactKind, Vec<String>
         Some("object") if schema.get("properties").is_some() => FactKind::Object,
         _ => FactKind::Map,
     };
-    let values = schema
+    (kind, enum_strings(schema))
+}
+
+/// The string members of a schema's `enum`.
+fn enum_strings(schema: &Value) -> Vec<String> {
+    schema
         .get("enum")
         .and_then(Value::as_array)
         .map(|e| {
@@ -199,8 +195,7 @@ fn classify(schema: &Value, defs: &Map<String, Value>) -> (FactKind, Vec<String>
                 .map(str::to_string)
                 .collect()
         })
-        .unwrap_or_default();
-    (kind, values)
+        .unwrap_or_default()
 }
 
 /// The schema that carries `properties` or `items` for a (possibly nullable) reference.

@@ -248,32 +248,19 @@ fn eval(
 ) -> Verdict {
     match condition {
         Condition::Leaf(leaf) => eval_leaf(leaf, facts, base, base_path, observations),
-        Condition::All(children) => {
-            let verdicts: Vec<Verdict> = children
+        // Every child is evaluated (no short-circuit) so every comparison is recorded.
+        Condition::All(children) => Verdict::all(
+            &children
                 .iter()
                 .map(|c| eval(c, facts, base, base_path, observations))
-                .collect();
-            if verdicts.contains(&Verdict::Fail) {
-                Verdict::Fail
-            } else if verdicts.contains(&Verdict::Inconclusive) {
-                Verdict::Inconclusive
-            } else {
-                Verdict::Pass
-            }
-        }
-        Condition::Any(children) => {
-            let verdicts: Vec<Verdict> = children
+                .collect::<Vec<_>>(),
+        ),
+        Condition::Any(children) => Verdict::any(
+            &children
                 .iter()
                 .map(|c| eval(c, facts, base, base_path, observations))
-                .collect();
-            if verdicts.contains(&Verdict::Pass) {
-                Verdict::Pass
-            } else if verdicts.contains(&Verdict::Inconclusive) {
-                Verdict::Inconclusive
-            } else {
-                Verdict::Fail
-            }
-        }
+                .collect::<Vec<_>>(),
+        ),
         Condition::Not(child) => match eval(child, facts, base, base_path, observations) {
             Verdict::Pass => Verdict::Fail,
             Verdict::Fail => Verdict::Pass,
@@ -375,19 +362,9 @@ fn eval_leaf(
                 verdicts.push(verdict);
             }
             let verdict = if every {
-                if verdicts.contains(&Verdict::Fail) {
-                    Verdict::Fail
-                } else if verdicts.contains(&Verdict::Inconclusive) {
-                    Verdict::Inconclusive
-                } else {
-                    Verdict::Pass
-                }
-            } else if verdicts.contains(&Verdict::Pass) {
-                Verdict::Pass
-            } else if verdicts.contains(&Verdict::Inconclusive) {
-                Verdict::Inconclusive
+                Verdict::all(&verdicts)
             } else {
-                Verdict::Fail
+                Verdict::any(&verdicts)
             };
             // Element observations first: they say which element failed.
             observations.extend(element_observations);
@@ -400,6 +377,28 @@ fn eval_leaf(
 impl Verdict {
     fn from_bool(holds: bool) -> Self {
         if holds { Self::Pass } else { Self::Fail }
+    }
+
+    /// Conjunction: any failure fails, else any unknown is unknown, else pass (also when empty).
+    fn all(verdicts: &[Verdict]) -> Self {
+        if verdicts.contains(&Self::Fail) {
+            Self::Fail
+        } else if verdicts.contains(&Self::Inconclusive) {
+            Self::Inconclusive
+        } else {
+            Self::Pass
+        }
+    }
+
+    /// Disjunction: any pass passes, else any unknown is unknown, else fail (also when empty).
+    fn any(verdicts: &[Verdict]) -> Self {
+        if verdicts.contains(&Self::Pass) {
+            Self::Pass
+        } else if verdicts.contains(&Self::Inconclusive) {
+            Self::Inconclusive
+        } else {
+            Self::Fail
+        }
     }
 }
 
