@@ -108,9 +108,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
             let schema = match which {
                 SchemaKind::Facts => crate::facts::catalogue::schema_value(),
                 SchemaKind::Report => report::schema_value(),
-                SchemaKind::Evidence => {
-                    serde_json::to_value(schemars::schema_for!(Evidence)).unwrap_or_default()
-                }
+                SchemaKind::Evidence => crate::evidence::schema_value(),
             };
             let mut out = io::stdout().lock();
             writeln!(out, "{}", serde_json::to_string_pretty(&schema)?)?;

@@ -291,3 +291,55 @@ async fn connect_override_moves_an_explicit_port() {
     );
     assert_eq!(report["target"]["https_port"], 8443);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_times_out_instead_of_hanging() {
+    // Accepts connections and holds them open without a byte of reply.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let started = std::time::Instant::now();
+    let output = secaudit(args(&[
+        "audit",
+        LAB_HOST,
+        "--connect",
+        &format!("{LAB_HOST}:443={addr}"),
+        "--connect",
+        &format!("{LAB_HOST}:80={addr}"),
+        "--timeout",
+        "2",
+        "--format",
+        "json",
+    ]))
+    .await;
+    holder.abort();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let error = report["facts"]["http"]["https"]["error"].as_str().unwrap();
+    assert!(error.starts_with("timeout"), "{error}");
+    // Not a timing assertion on the code under test's speed: only that the deadline bounded it.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_are_read_only_up_to_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let (_lab, lab_args) = start_lab(site(Reply::page(&huge)), dir.path()).await;
+    let evidence = dir.path().join("evidence.json");
+    let mut cli = args(&["audit", LAB_HOST, "--save-evidence"]);
+    cli.push(evidence.display().to_string());
+    cli.extend(lab_args);
+    let output = secaudit(cli).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&evidence).unwrap()).unwrap();
+    let body = &saved["http"]["secure"]["hops"][0]["body"];
+    assert_eq!(body["truncated"], true);
+    assert_eq!(body["bytes_read"], 256 * 1024);
+    assert_eq!(body["text"].as_str().map(str::len), Some(64 * 1024));
+}

@@ -193,3 +193,39 @@ impl Evidence {
             .collect()
     }
 }
+
+/// JSON Schema of the evidence file, as published in `docs/evidence.schema.json`.
+pub fn schema_value() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Evidence)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn published_schema_is_current() {
+        let published = include_str!("../../docs/evidence.schema.json");
+        let current = serde_json::to_string_pretty(&schema_value()).unwrap() + "\n";
+        assert!(
+            published == current,
+            "docs/evidence.schema.json is stale: run `cargo run -- schema evidence > docs/evidence.schema.json`"
+        );
+    }
+
+    #[test]
+    fn refuses_other_versions_and_garbage() {
+        assert!(matches!(
+            Evidence::from_json(r#"{"version": 99}"#),
+            Err(EvidenceError::Version { found: 99 })
+        ));
+        assert!(matches!(
+            Evidence::from_json("not json"),
+            Err(EvidenceError::Parse(_))
+        ));
+        assert!(matches!(
+            Evidence::from_json(r#"{"version": 1, "tool": 5}"#),
+            Err(EvidenceError::Parse(_))
+        ));
+    }
+}
