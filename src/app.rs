@@ -290,7 +290,7 @@ fn gate_failures(report: &Report, gate: &GateArgs) -> Result<Vec<String>> {
     let target = crate::report::escape::for_terminal(&report.target.host);
     if let Some(threshold) = &gate.fail_under {
         for pack in &report.packs {
-            let bands = pack_bands(&pack.origin)?;
+            let bands = &pack.grades;
             let rank = |grade: &str| bands.iter().position(|g| g == grade);
             let Some(limit) = rank(threshold) else {
                 return Err(usage(format!(
@@ -322,16 +322,6 @@ fn gate_failures(report: &Report, gate: &GateArgs) -> Result<Vec<String>> {
         }
     }
     Ok(failures)
-}
-
-/// The grade names of the pack a report came from, best first.
-fn pack_bands(origin: &str) -> Result<Vec<String>> {
-    let name = origin.strip_prefix("builtin:").unwrap_or(origin);
-    let packs = load_packs(&[name.to_string()])?;
-    Ok(packs
-        .first()
-        .map(|p| p.grading.bands.iter().map(|b| b.grade.clone()).collect())
-        .unwrap_or_default())
 }
 
 fn severity_of(level: SeverityArg) -> Severity {

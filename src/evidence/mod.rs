@@ -30,7 +30,7 @@ pub struct Evidence {
     pub started_at: String,
     /// The target as audited.
     pub target: TargetEvidence,
-    /// Every DNS lookup made while probing, in the order made.
+    /// Every DNS lookup made while probing, sorted by name and type.
     pub dns: Vec<DnsLookup>,
     /// The HTTP and HTTPS fetches with their redirect chains.
     pub http: HttpEvidence,

@@ -85,8 +85,8 @@ pub struct Resolver {
     log: Arc<Mutex<LookupLog>>,
 }
 
-/// Lookups keyed by (name, type), each with the order it was first made in.
-type LookupLog = BTreeMap<(String, String), (usize, DnsLookup)>;
+/// Lookups keyed by (name, type); the first answer for a key is kept.
+type LookupLog = BTreeMap<(String, String), DnsLookup>;
 
 impl std::fmt::Debug for Resolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -190,15 +190,14 @@ impl Resolver {
         Ok(addrs)
     }
 
-    /// The lookups made so far, in order.
+    /// The lookups made so far, sorted by name and type (probes run concurrently, so the order
+    /// they were made in is not reproducible).
     pub fn lookups(&self) -> Vec<DnsLookup> {
         let log = self
             .log
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut entries: Vec<_> = log.values().cloned().collect();
-        entries.sort_by_key(|(order, _)| *order);
-        entries.into_iter().map(|(_, lookup)| lookup).collect()
+        log.values().cloned().collect()
     }
 
     async fn lookup(&self, host: &str, record_type: RecordType) -> Result<Vec<IpAddr>, ProbeError> {
@@ -240,17 +239,11 @@ impl Resolver {
             .log
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let order = log.len();
         log.entry((name.to_string(), record_type.to_string()))
-            .or_insert_with(|| {
-                (
-                    order,
-                    DnsLookup {
-                        name: name.to_string(),
-                        record_type: record_type.to_string(),
-                        outcome,
-                    },
-                )
+            .or_insert_with(|| DnsLookup {
+                name: name.to_string(),
+                record_type: record_type.to_string(),
+                outcome,
             });
     }
 }

@@ -62,6 +62,8 @@ pub struct PackReport {
     pub title: String,
     /// `builtin:NAME` or the file it was loaded from.
     pub origin: String,
+    /// The pack's grades, best first (what `--fail-under` compares against).
+    pub grades: Vec<String>,
     /// Overall grade.
     pub grade: GradeResult,
     /// Grade of each category that has rules.
@@ -180,6 +182,7 @@ fn pack_report(pack: &Pack, evaluations: &[Evaluation]) -> PackReport {
         id: pack.id.clone(),
         title: pack.title.clone(),
         origin: pack.origin.clone(),
+        grades: pack.grading.bands.iter().map(|b| b.grade.clone()).collect(),
         grade: grade::grade(pack, evaluations, |_| true),
         categories,
         counts,
