@@ -183,6 +183,10 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
         trust,
         timeout: Duration::from_secs_f64(args.timeout),
         limits: Limits::default(),
+        tls: crate::probe::tls::TlsLimits {
+            max_connections: args.max_connections_per_host,
+            ..Default::default()
+        },
     };
     let evidence = probe_all(&targets, &config).await;
     if let Some(path) = &args.save_evidence {
@@ -248,6 +252,7 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         trust: lab.trust(),
         timeout: Duration::from_secs(10),
         limits: Limits::default(),
+        tls: crate::probe::tls::TlsLimits::default(),
     };
     let target = Target::parse(&lab.host).map_err(|e| usage(format!("error: {e}")))?;
     let evidence = probe::probe_target(&target, &config).await;

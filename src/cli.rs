@@ -70,6 +70,9 @@ pub struct AuditArgs {
     /// Trust only the CA certificates in this PEM file instead of the bundled Mozilla roots.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    /// Most simultaneous connections to one host during the TLS scan.
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = parse_connections)]
+    pub max_connections_per_host: usize,
     /// Deadline for all probes of one target, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 20.0, value_parser = parse_timeout)]
     pub timeout: f64,
@@ -174,6 +177,13 @@ pub enum SeverityArg {
     High,
     /// Critical only.
     Critical,
+}
+
+fn parse_connections(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n @ 1..=64) => Ok(n),
+        _ => Err("expected a number of connections from 1 to 64".to_string()),
+    }
 }
 
 fn parse_timeout(text: &str) -> Result<f64, String> {

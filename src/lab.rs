@@ -115,10 +115,12 @@ impl Lab {
             .push(DnType::CommonName, site.host.clone());
         let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-        let server_config = ServerConfig::builder_with_provider(tls::provider())
+        let mut server_config = ServerConfig::builder_with_provider(tls::provider())
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
             .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)?;
+        // The lab speaks HTTP/1.1 only, and says so.
+        server_config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let acceptor = TlsAcceptor::from(Arc::new(server_config));
 
         let https_listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -18,3 +18,4 @@ pub mod policy;
 pub mod probe;
 pub mod report;
 pub mod target;
+pub mod tls_registry;

@@ -9,8 +9,10 @@
 //! rather than guessing.
 
 mod http;
+pub mod tls;
 
 pub use http::{BodySample, ChainEnd, FetchChain, HeaderLine, HttpEvidence, HttpHop};
+pub use tls::TlsEvidence;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -34,6 +36,9 @@ pub struct Evidence {
     pub dns: Vec<DnsLookup>,
     /// The HTTP and HTTPS fetches with their redirect chains.
     pub http: HttpEvidence,
+    /// The TLS scan of the HTTPS endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsEvidence>,
     /// Probes that were still running when the per-target deadline passed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deadline_exceeded: Vec<String>,

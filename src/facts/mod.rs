@@ -7,10 +7,12 @@
 //! default value. Derivation is pure and deterministic.
 
 pub mod catalogue;
+pub mod ciphers;
 pub mod cookie;
 pub mod headers;
 pub mod hsts;
 pub mod redirects;
+pub mod tls;
 
 use std::collections::BTreeMap;
 
@@ -34,6 +36,9 @@ pub struct Facts {
     pub http: HttpFacts,
     /// Every cookie set on any response of either chain, in the order received.
     pub cookies: Vec<CookieFacts>,
+    /// The TLS scan of the HTTPS endpoint; absent when it did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<tls::TlsFacts>,
     /// Paths that could not be observed, with the reason.
     pub unobserved: BTreeMap<String, String>,
 }
@@ -219,6 +224,17 @@ impl Facts {
             })
             .collect();
         http.cookie_count = u32::try_from(cookies.len()).unwrap_or(u32::MAX);
+        let tls = match &evidence.tls {
+            Some(scan) => {
+                let derived = tls::TlsFacts::derive(scan);
+                unobserved.extend(derived.unobserved);
+                Some(derived.facts)
+            }
+            None => {
+                unobserved.insert("tls".to_string(), "the TLS scan did not run".to_string());
+                None
+            }
+        };
         Self {
             target: TargetFacts {
                 host: evidence.target.host.clone(),
@@ -226,6 +242,7 @@ impl Facts {
             },
             http,
             cookies,
+            tls,
             unobserved,
         }
     }

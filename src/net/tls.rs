@@ -64,7 +64,7 @@ impl TrustAnchors {
         Ok(anchors)
     }
 
-    fn root_store(&self) -> Result<RootCertStore, String> {
+    pub(crate) fn root_store(&self) -> Result<RootCertStore, String> {
         match self {
             Self::Bundled => Ok(RootCertStore {
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),

@@ -5,12 +5,13 @@
 //! reason instead of an error that aborts the audit.
 
 pub mod http;
+pub mod tls;
 
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use crate::evidence::{EVIDENCE_VERSION, Evidence, HttpEvidence};
+use crate::evidence::{EVIDENCE_VERSION, Evidence, HttpEvidence, TlsEvidence};
 use crate::net::{Resolver, TrustAnchors};
 use crate::target::Target;
 
@@ -49,6 +50,8 @@ pub struct ProbeConfig {
     pub timeout: Duration,
     /// Size and count bounds.
     pub limits: Limits,
+    /// Bounds of the TLS scan.
+    pub tls: tls::TlsLimits,
 }
 
 /// Runs every probe against one target and returns what was observed.
@@ -60,13 +63,19 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
     let mut deadline_exceeded = Vec::new();
     // A safety margin past the deadline: probes time themselves out, this only catches a bug.
     let hard_stop = deadline + Duration::from_secs(2);
-    let http = match tokio::time::timeout_at(hard_stop, http_probe.run(target)).await {
-        Ok(http) => http,
-        Err(_) => {
-            deadline_exceeded.push("http".to_string());
-            HttpEvidence::default()
-        }
-    };
+    let tls_scan = scan_tls(target, config, &resolver, deadline);
+    let (http, tls) = tokio::join!(
+        tokio::time::timeout_at(hard_stop, http_probe.run(target)),
+        tokio::time::timeout_at(hard_stop, tls_scan),
+    );
+    let http = http.unwrap_or_else(|_| {
+        deadline_exceeded.push("http".to_string());
+        HttpEvidence::default()
+    });
+    let tls = tls.unwrap_or_else(|_| {
+        deadline_exceeded.push("tls".to_string());
+        None
+    });
     Evidence {
         version: EVIDENCE_VERSION,
         tool: tool_name(),
@@ -74,7 +83,34 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
         target: target.to_evidence(),
         dns: resolver.lookups(),
         http,
+        tls,
         deadline_exceeded,
+    }
+}
+
+/// Scans the target's HTTPS endpoint (its first address).
+async fn scan_tls(
+    target: &Target,
+    config: &ProbeConfig,
+    resolver: &Resolver,
+    deadline: Instant,
+) -> Option<TlsEvidence> {
+    match resolver.addresses(&target.host, target.https_port).await {
+        Ok(addresses) => {
+            let addr = *addresses.first()?;
+            Some(
+                tls::TlsScan::new(addr, &target.host, &config.trust, deadline, config.tls)
+                    .run()
+                    .await,
+            )
+        }
+        Err(error) => Some(TlsEvidence {
+            endpoint: format!("{}:{}", target.host, target.https_port),
+            sni: None,
+            error: Some(error),
+            attempts: Vec::new(),
+            handshakes: Vec::new(),
+        }),
     }
 }
 

@@ -1,0 +1,232 @@
+//! TLS observations: each hand-built ClientHello with the server's first reply, and the full
+//! rustls handshakes. Raw: the facts layer decides what "accepted" means.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::ProbeError;
+use crate::tls_registry::Protocol;
+
+/// Everything the TLS probe observed on one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsEvidence {
+    /// The address scanned (`IP:PORT`).
+    pub endpoint: String,
+    /// The server name sent (absent for IP literals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<String>,
+    /// Why no scan was possible at all (no address), if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ProbeError>,
+    /// Every raw ClientHello sent and the reply it got, in a stable order.
+    pub attempts: Vec<TlsAttempt>,
+    /// Full handshakes made with rustls.
+    pub handshakes: Vec<HandshakeRecord>,
+}
+
+/// One ClientHello and the reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsAttempt {
+    /// Why it was sent: `protocol`, `suites`, `preference`, `group`, `dhe`, `fallback_scsv`,
+    /// `compression`.
+    pub purpose: String,
+    /// The version offered.
+    #[schemars(with = "String")]
+    pub protocol: Protocol,
+    /// Cipher suites offered, in order (SSLv2 cipher kinds for SSLv2).
+    pub offered_suites: Vec<u32>,
+    /// Groups offered in supported_groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offered_groups: Vec<u16>,
+    /// `TLS_FALLBACK_SCSV` was appended.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fallback_scsv: bool,
+    /// Compression methods offered besides null.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compression: Vec<u8>,
+    /// The server's first reply.
+    pub reply: TlsReply,
+}
+
+/// What the server answered to a ClientHello.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TlsReply {
+    /// A ServerHello (and, when asked for, what followed it up to ServerHelloDone).
+    ServerHello(ServerHelloInfo),
+    /// A TLS 1.3 HelloRetryRequest.
+    HelloRetryRequest {
+        /// Suite chosen.
+        suite: u16,
+        /// Group the server asks a key share for.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        selected_group: Option<u16>,
+    },
+    /// An alert record.
+    Alert {
+        /// 1 warning, 2 fatal.
+        level: u8,
+        /// Alert description number.
+        description: u8,
+        /// Its name.
+        name: String,
+    },
+    /// An SSLv2 SERVER-HELLO.
+    Ssl2ServerHello {
+        /// Cipher kinds the server listed.
+        ciphers: Vec<u32>,
+    },
+    /// An SSLv2 ERROR message.
+    Ssl2Error {
+        /// Error code.
+        code: u16,
+    },
+    /// The connection was closed without a reply.
+    Closed,
+    /// The connection was reset.
+    Reset,
+    /// No reply in time.
+    Timeout,
+    /// The TCP connection could not be made.
+    ConnectFailed {
+        /// Why.
+        error: ProbeError,
+    },
+    /// Something that is not TLS answered (e.g. HTTP on a TLS port).
+    NotTls {
+        /// The first bytes, printable ASCII kept, others as `\xNN`.
+        first_bytes: String,
+    },
+    /// TLS-looking bytes that do not parse.
+    Malformed {
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl TlsReply {
+    /// Whether this reply shows the server speaking `protocol`: a ServerHello of exactly that
+    /// version, a TLS 1.3 HelloRetryRequest, or an SSLv2 SERVER-HELLO listing ciphers.
+    pub fn accepts(&self, protocol: Protocol) -> bool {
+        match (protocol, self) {
+            (Protocol::Ssl2, Self::Ssl2ServerHello { ciphers }) => !ciphers.is_empty(),
+            (Protocol::Tls1_3, Self::HelloRetryRequest { .. }) => true,
+            (_, Self::ServerHello(info)) => info.negotiated() == protocol.code(),
+            _ => false,
+        }
+    }
+
+    /// The suite chosen, if the server answered with `protocol`.
+    pub fn accepted_suite(&self, protocol: Protocol) -> Option<u16> {
+        match self {
+            Self::ServerHello(info) if info.negotiated() == protocol.code() => Some(info.suite),
+            Self::HelloRetryRequest { suite, .. } if protocol == Protocol::Tls1_3 => Some(*suite),
+            _ => None,
+        }
+    }
+}
+
+/// The parts of a ServerHello (and the first flight) the facts use.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerHelloInfo {
+    /// `server_version` (legacy_version for TLS 1.3).
+    pub version: u16,
+    /// `supported_versions` selection (TLS 1.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected_version: Option<u16>,
+    /// Suite chosen.
+    pub suite: u16,
+    /// Compression method chosen.
+    pub compression: u8,
+    /// Extension numbers present, in order.
+    pub extensions: Vec<u16>,
+    /// TLS 1.3 key_share group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_share_group: Option<u16>,
+    /// ALPN protocol selected (TLS ≤ 1.2; TLS 1.3 sends it encrypted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpn: Option<String>,
+    /// The key exchange parameters from ServerKeyExchange, when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_exchange: Option<KeyExchangeInfo>,
+    /// Number of certificates in the Certificate message, when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_count: Option<u32>,
+    /// The RFC 8446 downgrade sentinel at the end of the server random: 1 (`DOWNGRD\x01`, a
+    /// TLS 1.3 server answering TLS 1.2) or 0 (`DOWNGRD\x00`, answering TLS 1.1 or older).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downgrade_sentinel: Option<u8>,
+}
+
+impl ServerHelloInfo {
+    /// The negotiated version: `supported_versions` if present, else `server_version`.
+    pub fn negotiated(&self) -> u16 {
+        self.selected_version.unwrap_or(self.version)
+    }
+
+    /// Whether the extension `id` was in the ServerHello.
+    pub fn has_extension(&self, id: u16) -> bool {
+        self.extensions.contains(&id)
+    }
+}
+
+/// Server key exchange parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum KeyExchangeInfo {
+    /// ECDHE over a named group.
+    Ecdhe {
+        /// The group.
+        group: u16,
+    },
+    /// Finite-field DHE.
+    Dhe {
+        /// Size of the prime in bits.
+        prime_bits: u32,
+    },
+}
+
+/// A full handshake made with rustls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandshakeRecord {
+    /// ALPN protocols offered.
+    pub alpn_offered: Vec<String>,
+    /// What happened.
+    pub outcome: HandshakeOutcome,
+}
+
+/// Result of a rustls handshake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum HandshakeOutcome {
+    /// The handshake completed.
+    Completed {
+        /// Negotiated version, e.g. `TLSv1_3`.
+        version: String,
+        /// Negotiated suite name.
+        suite: String,
+        /// Key-exchange group, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<String>,
+        /// ALPN protocol agreed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alpn: Option<String>,
+        /// The certificate chain as served, DER in base64, leaf first.
+        certificates: Vec<String>,
+        /// Size of the stapled OCSP response (0 when none was stapled).
+        ocsp_response_len: u64,
+        /// Why the chain did not validate against the trust anchors (the handshake was then
+        /// completed without validation to observe the rest).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate_error: Option<String>,
+    },
+    /// The handshake failed.
+    Failed {
+        /// Why.
+        error: ProbeError,
+    },
+}
