@@ -245,8 +245,16 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
     let lab = crate::lab::Lab::start(crate::demo::demo_site())
         .await
         .context("cannot start the demo site")?;
-    let resolver = Resolver::new(&[], lab.connect_overrides(), Duration::from_secs(3))
-        .map_err(|e| usage(format!("error: {e}")))?;
+    let legacy = crate::lab::legacy::LegacyServer::start(crate::demo::legacy_endpoint())
+        .await
+        .context("cannot start the demo's legacy endpoint")?;
+    let mut overrides = lab.connect_overrides();
+    overrides.push(crate::net::ConnectOverride {
+        host: crate::demo::LEGACY_HOST.to_string(),
+        port: 443,
+        addr: legacy.addr,
+    });
+    let resolver = Resolver::offline(overrides).map_err(|e| usage(format!("error: {e}")))?;
     let config = ProbeConfig {
         resolver,
         trust: lab.trust(),
@@ -254,10 +262,13 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         limits: Limits::default(),
         tls: crate::probe::tls::TlsLimits::default(),
     };
-    let target = Target::parse(&lab.host).map_err(|e| usage(format!("error: {e}")))?;
-    let evidence = probe::probe_target(&target, &config).await;
-    let report = report::build(&evidence, &packs);
-    write_reports(std::slice::from_ref(&report), &args.output)?;
+    let targets = [lab.host.as_str(), crate::demo::LEGACY_HOST]
+        .iter()
+        .map(|host| Target::parse(host).map_err(|e| usage(format!("error: {e}"))))
+        .collect::<Result<Vec<_>>>()?;
+    let evidence = probe_all(&targets, &config).await;
+    let reports: Vec<Report> = evidence.iter().map(|e| report::build(e, &packs)).collect();
+    write_reports(&reports, &args.output)?;
     Ok(Exit::Success)
 }
 

@@ -1,10 +1,14 @@
 //! `secaudit demo`: a deliberately imperfect local site, audited with the built-in packs.
 //!
 //! The site (see [`demo_site`]) redirects HTTP to HTTPS but sends a HSTS header shorter than a year, no
-//! Content-Security-Policy, a version-revealing `Server` header and one insecure session cookie —
-//! so the report shows passes, failures and the reasons side by side.
+//! Content-Security-Policy, a version-revealing `Server` header and one insecure session cookie,
+//! and serves TLS 1.2 only. A second, legacy endpoint ([`legacy_endpoint`]) still speaks TLS 1.0
+//! with CBC, 3DES and RC4 suites — so the report shows passes, failures and the reasons side by
+//! side.
 
-use crate::lab::{LabSite, Reply};
+use crate::lab::legacy::LegacyConfig;
+use crate::lab::{LabSite, LabTls, Reply};
+use crate::tls_registry::Protocol;
 
 /// Host name the demo site answers as (never resolved: `--connect` overrides point it at 127.0.0.1).
 pub const DEMO_HOST: &str = "demo.secaudit.test";
@@ -24,5 +28,23 @@ pub fn demo_site() -> LabSite {
         .header("server", "nginx/1.18.0")
         .header("set-cookie", "sessionid=8f2c1e; Path=/")
         .header("set-cookie", "__Host-csrf=71ab; Path=/; Secure; HttpOnly; SameSite=Strict"),
+        tls: LabTls {
+            versions: vec![Protocol::Tls1_2],
+            ..LabTls::default()
+        },
+    }
+}
+
+/// Host name of the demo's legacy TLS endpoint.
+pub const LEGACY_HOST: &str = "legacy.secaudit.test";
+
+/// The legacy endpoint: TLS 1.0 to 1.2 with CBC, 3DES and RC4 suites, as an old appliance would
+/// serve them (it speaks no HTTP: only its TLS is judged).
+pub fn legacy_endpoint() -> LegacyConfig {
+    LegacyConfig {
+        versions: vec![Protocol::Tls1_0, Protocol::Tls1_1, Protocol::Tls1_2],
+        suites: vec![0xc02f, 0xc013, 0x0035, 0x002f, 0x000a, 0x0005],
+        honours_fallback_scsv: false,
+        ..LegacyConfig::default()
     }
 }

@@ -75,6 +75,8 @@ pub fn grade(
             caps.push((rank, format!("{}: {cap}", rule.id)));
         }
     }
+    // Scores do not go below zero, however many rules fail.
+    score = score.max(0);
     let by_score = grading
         .bands
         .iter()

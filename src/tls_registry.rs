@@ -192,6 +192,31 @@ pub fn suites_for(protocol: Protocol) -> Vec<u16> {
     ids
 }
 
+/// Whether a suite can be negotiated with `protocol`: AEAD suites and suites with SHA-256/384
+/// MACs exist only from TLS 1.2 on, the TLS 1.3 suites only in TLS 1.3.
+pub fn suite_usable_with(id: u16, protocol: Protocol) -> bool {
+    use tls_parser::{TlsCipherEncMode, TlsCipherKx, TlsCipherMac};
+    let Some(suite) = tls_parser::TlsCipherSuite::from_id(id) else {
+        return false;
+    };
+    let tls13_only = suite.kx == TlsCipherKx::Tls13;
+    let tls12_only = matches!(
+        suite.mac,
+        TlsCipherMac::Aead
+            | TlsCipherMac::HmacSha256
+            | TlsCipherMac::HmacSha384
+            | TlsCipherMac::HmacSha512
+    ) || matches!(
+        suite.enc_mode,
+        TlsCipherEncMode::Gcm | TlsCipherEncMode::Ccm
+    );
+    match protocol {
+        Protocol::Tls1_3 => tls13_only,
+        Protocol::Tls1_2 => !tls13_only,
+        _ => !tls13_only && !tls12_only,
+    }
+}
+
 /// The IANA name of a suite, or its number in hex.
 pub fn suite_name(id: u16) -> String {
     tls_parser::TlsCipherSuite::from_id(id)
@@ -221,6 +246,19 @@ mod tests {
         assert!(!legacy.contains(&0x1301));
         assert!(legacy.contains(&0xc02f) && legacy.contains(&0x0005));
         assert_eq!(suites_for(Protocol::Tls1_3), TLS13_SUITES);
+    }
+
+    #[test]
+    fn suite_versions() {
+        assert!(suite_usable_with(0xc02f, Protocol::Tls1_2));
+        assert!(!suite_usable_with(0xc02f, Protocol::Tls1_0));
+        assert!(
+            !suite_usable_with(0x003c, Protocol::Tls1_1),
+            "AES_128_CBC_SHA256 is TLS 1.2 only"
+        );
+        assert!(suite_usable_with(0xc013, Protocol::Ssl3));
+        assert!(suite_usable_with(0x1301, Protocol::Tls1_3));
+        assert!(!suite_usable_with(0x1301, Protocol::Tls1_2));
     }
 
     #[test]

@@ -5,4 +5,5 @@
 
 mod audit;
 mod cli;
+mod tls;
 mod util;

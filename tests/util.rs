@@ -46,6 +46,7 @@ pub fn site(https: Reply) -> LabSite {
         host: LAB_HOST.to_string(),
         http: Reply::redirect(&format!("https://{LAB_HOST}/")),
         https,
+        tls: secaudit::lab::LabTls::default(),
     }
 }
 

@@ -165,7 +165,7 @@ impl SuiteFacts {
             || rc4
             || des
             || suite.enc == TlsCipherEnc::Rc2
-            || (bits < 112 && !null_cipher)
+            || bits < 112
         {
             Strength::Insecure
         } else if triple_des

@@ -30,6 +30,9 @@ pub struct TlsFacts {
     /// The oldest version accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lowest_protocol: Option<String>,
+    /// How many versions are accepted (absent when any could not be decided).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_count: Option<u32>,
     /// Accepted suites per version, in the order the server picked them.
     pub suites: SuiteLists,
     /// Every accepted suite of every version (absent when any enumeration was incomplete).
@@ -233,6 +236,7 @@ impl TlsFacts {
             protocols_errors: BTreeMap::new(),
             highest_protocol: None,
             lowest_protocol: None,
+            protocol_count: None,
             suites: SuiteLists::default(),
             accepted_suites: None,
             insecure_suite_count: None,
@@ -275,6 +279,9 @@ impl TlsFacts {
         accepted.sort();
         facts.highest_protocol = accepted.last().map(|p| p.key().to_string());
         facts.lowest_protocol = accepted.first().map(|p| p.key().to_string());
+        if facts.protocols_errors.is_empty() {
+            facts.protocol_count = Some(u32::try_from(accepted.len()).unwrap_or(u32::MAX));
+        }
 
         // Suites per version.
         let mut all_complete = true;
@@ -416,10 +423,10 @@ fn suite_list(protocol: Protocol, evidence: &TlsEvidence) -> Option<Vec<SuiteFac
     }
     let mut seen = Vec::new();
     for attempt in attempts {
-        if let Some(suite) = attempt.reply.accepted_suite(protocol) {
-            if !seen.contains(&suite) {
-                seen.push(suite);
-            }
+        if let Some(suite) = attempt.reply.accepted_suite(protocol)
+            && !seen.contains(&suite)
+        {
+            seen.push(suite);
         }
     }
     Some(

@@ -81,6 +81,8 @@ pub struct ResolverSetupError(String);
 #[derive(Clone)]
 pub struct Resolver {
     dns: TokioResolver,
+    /// Only overrides and IP literals resolve; no DNS query is ever sent (the demo).
+    offline: bool,
     overrides: Arc<Vec<ConnectOverride>>,
     log: Arc<Mutex<LookupLog>>,
 }
@@ -133,15 +135,29 @@ impl Resolver {
             .map_err(|e| ResolverSetupError(e.to_string()))?;
         Ok(Self {
             dns,
+            offline: false,
             overrides: Arc::new(overrides),
             log: Arc::default(),
         })
+    }
+
+    /// A resolver that answers only from `overrides` (and IP literals) and never sends a query:
+    /// for the demo, which must not touch any network but loopback.
+    pub fn offline(overrides: Vec<ConnectOverride>) -> Result<Self, ResolverSetupError> {
+        let mut resolver = Self::new(
+            &[SocketAddr::from(([127, 0, 0, 1], 9))],
+            overrides,
+            Duration::from_secs(1),
+        )?;
+        resolver.offline = true;
+        Ok(resolver)
     }
 
     /// A clone sharing the resolver and overrides, with its own empty lookup log.
     pub fn recording(&self) -> Self {
         Self {
             dns: self.dns.clone(),
+            offline: self.offline,
             overrides: Arc::clone(&self.overrides),
             log: Arc::default(),
         }
@@ -169,6 +185,12 @@ impl Resolver {
         }
         if let Ok(ip) = host.parse::<IpAddr>() {
             return Ok(vec![SocketAddr::new(ip, port)]);
+        }
+        if self.offline {
+            return Err(ProbeError::new(
+                FailureKind::Dns,
+                format!("{host}:{port} has no override and name resolution is off"),
+            ));
         }
         let (v4, v6) = tokio::join!(
             self.lookup(host, RecordType::A),

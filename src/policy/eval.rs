@@ -124,6 +124,10 @@ impl<'v> FactView<'v> {
     }
 
     fn lookup(&self, base: &'v Value, base_path: &str, path: &str) -> Lookup<'v> {
+        if path.is_empty() {
+            // A leaf inside `every`/`some` over plain values tests the element itself.
+            return Lookup::Found(base);
+        }
         let mut current = base;
         let segments: Vec<&str> = path.split('.').collect();
         for (index, segment) in segments.iter().enumerate() {
@@ -281,6 +285,8 @@ fn eval_leaf(
 ) -> Verdict {
     let shown_path = if base_path.is_empty() {
         leaf.fact.0.clone()
+    } else if leaf.fact.0.is_empty() {
+        base_path.to_string()
     } else {
         format!("{base_path}.{}", leaf.fact.0)
     };
@@ -593,6 +599,14 @@ mod tests {
             ("{ fact: http.hsts.max_age, gt: 300 }", RuleOutcome::Fail),
             ("{ fact: http.hsts.max_age, lte: 300 }", RuleOutcome::Pass),
             ("{ fact: http.hsts.raw, exists: false }", RuleOutcome::Pass),
+            (
+                "{ fact: target.addresses, every: { in: [\"127.0.0.1\"] } }",
+                RuleOutcome::Pass,
+            ),
+            (
+                "{ fact: target.addresses, some: { ne: \"127.0.0.1\" } }",
+                RuleOutcome::Fail,
+            ),
         ] {
             assert_eq!(
                 outcome_of(&format!("require: {require}"), facts()).0,

@@ -622,7 +622,40 @@ impl Validator<'_> {
             .filter(|k| fields.get(k).is_some())
             .collect();
         let fact = fields.get("fact");
+        // Inside `every`/`some` over a list of plain values, a leaf tests the value itself.
+        let element_kind = list
+            .and_then(|l| self.catalogue.get(l))
+            .and_then(|info| info.element)
+            .filter(|kind| *kind != FactKind::Object);
         match (combinators.as_slice(), fact, operators.as_slice()) {
+            ([], None, [operator]) if element_kind.is_some() => {
+                let value = fields.get(operator)?;
+                let list = list.unwrap_or_default();
+                let info = FactInfo {
+                    kind: element_kind.unwrap_or(FactKind::String),
+                    element: None,
+                    values: Vec::new(),
+                    description: format!("an element of {list}"),
+                };
+                let op = self.operator(operator, value, &format!("{list}[]"), list, &info)?;
+                Some(Condition::Leaf(Leaf {
+                    fact: FactPath(String::new()),
+                    op,
+                }))
+            }
+            ([], Some(fact), [_]) if element_kind.is_some() => {
+                self.report(
+                    codes::CONDITION_SHAPE,
+                    fact.span,
+                    format!(
+                        "`{}` is a list of values: inside `every`/`some` leave out `fact`",
+                        list.unwrap_or_default()
+                    ),
+                    "not a field",
+                    Some("write e.g. `every: { in: [a, b] }`".to_string()),
+                );
+                None
+            }
             ([combinator], None, []) => {
                 let child = fields.get(combinator)?;
                 match *combinator {
@@ -952,8 +985,8 @@ impl Validator<'_> {
             }
             _ => {
                 // every / some
-                if info.kind != FactKind::List || info.element != Some(FactKind::Object) {
-                    self.value_mismatch(value, operator, path, info, "a list of objects");
+                if info.kind != FactKind::List || info.element.is_none() {
+                    self.value_mismatch(value, operator, path, info, "a list");
                     return None;
                 }
                 let inner = self.condition(value, Some(full))?;
@@ -1071,6 +1104,23 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!(errors[0].help.as_deref(), Some("did you mean `secure`?"));
+    }
+
+    #[test]
+    fn every_over_a_list_of_values_tests_each_value() {
+        let rule = |condition: &str| {
+            load(&format!(
+                "{HEADER}  - id: T-1\n    title: X\n    category: tls\n    severity: low\n    remediation: x\n    require: {condition}\n"
+            ))
+        };
+        assert!(rule("{ fact: target.addresses, every: { matches: \"^127\\\\.\" } }").is_ok());
+        let errors = rule("{ fact: target.addresses, every: { fact: name, is: x } }").unwrap_err();
+        assert!(
+            errors[0].message.contains("leave out `fact`"),
+            "{errors:#?}"
+        );
+        let errors = rule("{ fact: target.addresses, every: { gt: 3 } }").unwrap_err();
+        assert!(errors[0].message.contains("numeric fact"), "{errors:#?}");
     }
 
     #[test]

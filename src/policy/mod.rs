@@ -18,7 +18,21 @@ pub use model::{Category, Pack, Rule, RuleId, Severity};
 use crate::facts::Catalogue;
 
 /// Built-in packs: name and file text.
-pub const BUILTIN: [(&str, &str); 1] = [("baseline", include_str!("../../rules/baseline.yaml"))];
+pub const BUILTIN: [(&str, &str); 4] = [
+    ("baseline", include_str!("../../rules/baseline.yaml")),
+    (
+        "mozilla-intermediate",
+        include_str!("../../rules/mozilla-intermediate.yaml"),
+    ),
+    (
+        "mozilla-modern",
+        include_str!("../../rules/mozilla-modern.yaml"),
+    ),
+    (
+        "bsi-tr-02102-2",
+        include_str!("../../rules/bsi-tr-02102-2.yaml"),
+    ),
+];
 
 /// The pack used when no `--policy` is given.
 pub const DEFAULT_PACK: &str = "baseline";

@@ -121,13 +121,29 @@ pub fn tool_name() -> String {
 
 /// Why nothing at all could be observed about the target, if that is the case.
 ///
-/// A target where neither HTTP nor HTTPS produced a single response cannot be audited (exit 3).
+/// A target where neither HTTP nor HTTPS produced a single response and no TLS hello got a TLS
+/// answer cannot be audited (exit 3).
 pub fn unauditable_reason(evidence: &Evidence) -> Option<String> {
     let chains = [&evidence.http.plain, &evidence.http.secure];
     if chains
         .iter()
         .any(|chain| chain.as_ref().is_some_and(|c| !c.hops.is_empty()))
     {
+        return None;
+    }
+    let tls_answered = evidence.tls.as_ref().is_some_and(|tls| {
+        tls.attempts.iter().any(|a| {
+            use crate::evidence::tls::TlsReply as R;
+            matches!(
+                a.reply,
+                R::ServerHello(_)
+                    | R::HelloRetryRequest { .. }
+                    | R::Alert { .. }
+                    | R::Ssl2ServerHello { .. }
+            )
+        })
+    });
+    if tls_answered {
         return None;
     }
     let reasons: Vec<String> = chains
@@ -139,7 +155,7 @@ pub fn unauditable_reason(evidence: &Evidence) -> Option<String> {
         })
         .collect();
     Some(if reasons.is_empty() {
-        "no response on HTTP or HTTPS".to_string()
+        "no response on HTTP, HTTPS or TLS".to_string()
     } else {
         reasons.join("; ")
     })

@@ -21,7 +21,10 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::net::{ConnectOverride, TrustAnchors, tls};
+use crate::net::{ConnectOverride, TrustAnchors};
+use crate::tls_registry::Protocol;
+
+pub mod legacy;
 
 /// One canned response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +72,66 @@ pub struct LabSite {
     pub https: Reply,
     /// The reply on plain HTTP.
     pub http: Reply,
+    /// The HTTPS server's TLS settings.
+    pub tls: LabTls,
+}
+
+/// TLS settings of the lab's rustls server.
+#[derive(Debug, Clone)]
+pub struct LabTls {
+    /// Versions served: TLS 1.2 and/or TLS 1.3.
+    pub versions: Vec<Protocol>,
+    /// Suites served by number (empty: every suite rustls has).
+    pub suites: Vec<u16>,
+    /// Key-exchange groups by number (empty: rustls' defaults).
+    pub groups: Vec<u16>,
+}
+
+impl Default for LabTls {
+    fn default() -> Self {
+        Self {
+            versions: vec![Protocol::Tls1_2, Protocol::Tls1_3],
+            suites: Vec::new(),
+            groups: Vec::new(),
+        }
+    }
+}
+
+impl LabTls {
+    /// The rustls server configuration for these settings.
+    fn server_config(
+        &self,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<ServerConfig, LabError> {
+        let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+        if !self.suites.is_empty() {
+            provider
+                .cipher_suites
+                .retain(|suite| self.suites.contains(&u16::from(suite.suite())));
+        }
+        if !self.groups.is_empty() {
+            provider
+                .kx_groups
+                .retain(|group| self.groups.contains(&u16::from(group.name())));
+        }
+        let versions: Vec<&'static rustls::SupportedProtocolVersion> = self
+            .versions
+            .iter()
+            .filter_map(|v| match v {
+                Protocol::Tls1_2 => Some(&rustls::version::TLS12),
+                Protocol::Tls1_3 => Some(&rustls::version::TLS13),
+                _ => None,
+            })
+            .collect();
+        let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&versions)?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)?;
+        // The lab speaks HTTP/1.1 only, and says so.
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(config)
+    }
 }
 
 /// A running lab. Dropping it stops the servers.
@@ -115,12 +178,9 @@ impl Lab {
             .push(DnType::CommonName, site.host.clone());
         let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-        let mut server_config = ServerConfig::builder_with_provider(tls::provider())
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(vec![leaf.der().clone(), ca.der().clone()], key)?;
-        // The lab speaks HTTP/1.1 only, and says so.
-        server_config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let server_config = site
+            .tls
+            .server_config(vec![leaf.der().clone(), ca.der().clone()], key)?;
         let acceptor = TlsAcceptor::from(Arc::new(server_config));
 
         let https_listener = TcpListener::bind("127.0.0.1:0").await?;

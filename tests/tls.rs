@@ -1,0 +1,354 @@
+//! The TLS probe against real servers started here: rustls servers with chosen versions, suites
+//! and groups; the scripted legacy responder for what rustls cannot serve; and, where installed,
+//! Debian's `openssl s_server`.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use secaudit::evidence::TlsEvidence;
+use secaudit::facts::tls::TlsFacts;
+use secaudit::lab::legacy::{LegacyConfig, LegacyServer, Refusal};
+use secaudit::lab::{Lab, LabSite, LabTls, Reply};
+use secaudit::net::TrustAnchors;
+use secaudit::probe::tls::{TlsLimits, TlsScan};
+use secaudit::tls_registry::Protocol;
+use tokio::time::Instant;
+
+async fn scan(addr: SocketAddr, trust: &TrustAnchors) -> (TlsEvidence, TlsFacts) {
+    let evidence = TlsScan::new(
+        addr,
+        "tls.secaudit.test",
+        trust,
+        Instant::now() + Duration::from_secs(30),
+        TlsLimits::default(),
+    )
+    .run()
+    .await;
+    let facts = TlsFacts::derive(&evidence).facts;
+    (evidence, facts)
+}
+
+async fn rustls_lab(tls: LabTls) -> Lab {
+    Lab::start(LabSite {
+        host: "tls.secaudit.test".into(),
+        https: Reply::page("ok"),
+        http: Reply::page("ok"),
+        tls,
+    })
+    .await
+    .expect("lab")
+}
+
+fn names(list: &Option<Vec<secaudit::facts::ciphers::SuiteFacts>>) -> BTreeSet<String> {
+    list.iter().flatten().map(|s| s.name.clone()).collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| (*s).to_string()).collect()
+}
+
+fn protocols(facts: &TlsFacts) -> [Option<bool>; 6] {
+    let p = &facts.protocols;
+    [p.ssl2, p.ssl3, p.tls1_0, p.tls1_1, p.tls1_2, p.tls1_3]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rustls_tls13_only_with_chosen_suites_and_groups() {
+    let lab = rustls_lab(LabTls {
+        versions: vec![Protocol::Tls1_3],
+        suites: vec![0x1301, 0x1303],
+        groups: vec![0x001d, 0x0017],
+    })
+    .await;
+    let (_, facts) = scan(lab.https_addr, &lab.trust()).await;
+    let no = Some(false);
+    assert_eq!(protocols(&facts), [no, no, no, no, no, Some(true)]);
+    assert_eq!(
+        names(&facts.suites.tls1_3),
+        set(&["TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256"])
+    );
+    assert_eq!(facts.suites.tls1_2, Some(Vec::new()));
+    let groups: BTreeSet<String> = facts.groups.tls1_3.clone().unwrap().into_iter().collect();
+    assert_eq!(groups, set(&["x25519", "secp256r1"]));
+    assert_eq!(facts.groups.post_quantum, Some(false));
+    assert_eq!(facts.protocol_count, Some(1));
+    assert_eq!(facts.insecure_suite_count, Some(0));
+    let handshake = facts.handshake.expect("handshake");
+    assert_eq!(handshake.version, "TLSv1_3");
+    assert_eq!(handshake.alpn.as_deref(), Some("http/1.1"));
+    assert_eq!(
+        (facts.alpn.h2, facts.alpn.http1_1),
+        (Some(false), Some(true))
+    );
+    assert_eq!(facts.protections.compression, Some(false));
+    assert_eq!(facts.protections.ocsp_stapling, Some(false));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rustls_tls12_only_with_chosen_suites_and_groups() {
+    let lab = rustls_lab(LabTls {
+        versions: vec![Protocol::Tls1_2],
+        suites: vec![0xc02b, 0xcca9],
+        groups: vec![0x0018],
+    })
+    .await;
+    let (_, facts) = scan(lab.https_addr, &lab.trust()).await;
+    let no = Some(false);
+    assert_eq!(protocols(&facts), [no, no, no, no, Some(true), no]);
+    assert_eq!(
+        names(&facts.suites.tls1_2),
+        set(&[
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+        ])
+    );
+    assert_eq!(facts.groups.tls1_2, Some(vec!["secp384r1".to_string()]));
+    assert_eq!(facts.groups.tls1_3, None);
+    assert_eq!(
+        facts.server_preference,
+        Some(false),
+        "rustls follows the client's order"
+    );
+    assert_eq!(facts.protections.secure_renegotiation, Some(true));
+    assert_eq!(facts.protections.extended_master_secret, Some(true));
+    assert_eq!(facts.dhe_prime_bits, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rustls_with_both_versions_sends_the_downgrade_sentinel() {
+    let lab = rustls_lab(LabTls::default()).await;
+    let (evidence, facts) = scan(lab.https_addr, &lab.trust()).await;
+    let no = Some(false);
+    assert_eq!(protocols(&facts), [no, no, no, no, Some(true), Some(true)]);
+    assert_eq!(facts.protections.downgrade_sentinel, Some(true));
+    // rustls does not implement TLS_FALLBACK_SCSV: it answers the fallback probe normally.
+    assert_eq!(facts.protections.fallback_scsv, Some(false));
+    assert_eq!(facts.protocol_count, Some(2));
+    assert_eq!(names(&facts.suites.tls1_3).len(), 3);
+    assert_eq!(
+        facts.groups.post_quantum,
+        Some(true),
+        "rustls offers X25519MLKEM768"
+    );
+    assert!(
+        facts
+            .accepted_suites
+            .unwrap()
+            .iter()
+            .all(|s| s.forward_secrecy)
+    );
+    assert!(!evidence.handshakes.is_empty());
+}
+
+fn legacy_config() -> LegacyConfig {
+    LegacyConfig {
+        versions: vec![Protocol::Ssl3, Protocol::Tls1_0, Protocol::Tls1_1],
+        suites: vec![0x0033, 0x002f, 0x000a, 0x0005],
+        server_preference: true,
+        honours_fallback_scsv: true,
+        secure_renegotiation: true,
+        extended_master_secret: false,
+        compression: false,
+        groups: vec![0x0017],
+        dhe_prime_bits: 1024,
+        ssl2_ciphers: vec![0x010080, 0x0700c0],
+        refusal: Refusal::Alert,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_versions_suites_and_protections() {
+    let server = LegacyServer::start(legacy_config()).await.unwrap();
+    let (_, facts) = scan(server.addr, &TrustAnchors::Bundled).await;
+    let (yes, no) = (Some(true), Some(false));
+    assert_eq!(protocols(&facts), [yes, yes, yes, yes, no, no]);
+    let expected = [
+        "TLS_DHE_RSA_WITH_AES_128_CBC_SHA",
+        "TLS_RSA_WITH_AES_128_CBC_SHA",
+        "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+        "TLS_RSA_WITH_RC4_128_SHA",
+    ];
+    for list in [
+        &facts.suites.ssl3,
+        &facts.suites.tls1_0,
+        &facts.suites.tls1_1,
+    ] {
+        let order: Vec<&str> = list.iter().flatten().map(|s| s.name.as_str()).collect();
+        assert_eq!(order, expected, "server order is the discovery order");
+    }
+    assert_eq!(
+        names(&facts.suites.ssl2),
+        set(&[
+            "SSL_CK_RC4_128_WITH_MD5",
+            "SSL_CK_DES_192_EDE3_CBC_WITH_MD5"
+        ])
+    );
+    assert_eq!(facts.server_preference, Some(true));
+    assert_eq!(facts.protections.fallback_scsv, Some(true));
+    assert_eq!(facts.protections.secure_renegotiation, Some(true));
+    assert_eq!(facts.protections.extended_master_secret, Some(false));
+    assert_eq!(facts.protections.compression, Some(false));
+    assert_eq!(facts.dhe_prime_bits, Some(1024));
+    assert_eq!(facts.groups.tls1_2, None, "no ECDHE suite accepted");
+    // 2 SSLv2 + RC4 in three versions.
+    assert_eq!(facts.insecure_suite_count, Some(5));
+    assert_eq!(facts.highest_protocol.as_deref(), Some("tls1_1"));
+    assert_eq!(facts.lowest_protocol.as_deref(), Some("ssl2"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_client_order_compression_and_silent_refusals() {
+    let server = LegacyServer::start(LegacyConfig {
+        versions: vec![Protocol::Tls1_0, Protocol::Tls1_2],
+        suites: vec![0xc013, 0xc02f, 0x009c],
+        server_preference: false,
+        honours_fallback_scsv: false,
+        secure_renegotiation: false,
+        compression: true,
+        groups: vec![0x0017, 0x001d],
+        refusal: Refusal::Close,
+        ssl2_ciphers: Vec::new(),
+        ..legacy_config()
+    })
+    .await
+    .unwrap();
+    let (_, facts) = scan(server.addr, &TrustAnchors::Bundled).await;
+    let (yes, no) = (Some(true), Some(false));
+    assert_eq!(protocols(&facts), [no, no, yes, no, yes, no]);
+    assert_eq!(
+        names(&facts.suites.tls1_2),
+        set(&[
+            "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_RSA_WITH_AES_128_GCM_SHA256"
+        ])
+    );
+    assert_eq!(
+        names(&facts.suites.tls1_0),
+        set(&["TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"]),
+        "GCM suites do not exist before TLS 1.2"
+    );
+    assert_eq!(facts.server_preference, Some(false));
+    assert_eq!(facts.protections.fallback_scsv, Some(false));
+    assert_eq!(facts.protections.secure_renegotiation, Some(false));
+    assert_eq!(facts.protections.compression, Some(true));
+    let groups: BTreeSet<String> = facts.groups.tls1_2.clone().unwrap().into_iter().collect();
+    assert_eq!(groups, set(&["secp256r1", "x25519"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_listening_leaves_every_version_undecided() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (_, facts) = scan(closed, &TrustAnchors::Bundled).await;
+    assert_eq!(protocols(&facts), [None; 6]);
+    assert!(
+        facts.protocols_errors["tls1_2"].starts_with("refused"),
+        "{:?}",
+        facts.protocols_errors
+    );
+    assert_eq!(facts.accepted_suites, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_on_the_tls_port_is_not_tls() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+            });
+        }
+    });
+    let (_, facts) = scan(addr, &TrustAnchors::Bundled).await;
+    server.abort();
+    assert_eq!(facts.protocols.tls1_2, None);
+    assert!(
+        facts.protocols_errors["tls1_2"].contains("not TLS: HTTP/1.1 400"),
+        "{:?}",
+        facts.protocols_errors
+    );
+}
+
+/// Checks version detection against Debian's `openssl s_server`, when it is installed.
+#[allow(clippy::disallowed_macros)] // the skip notice goes to the test log
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssl_s_server_versions_are_detected() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: openssl is not installed (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["tls.secaudit.test".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    for (flag, protocol) in [
+        ("-tls1", Protocol::Tls1_0),
+        ("-tls1_1", Protocol::Tls1_1),
+        ("-tls1_2", Protocol::Tls1_2),
+        ("-tls1_3", Protocol::Tls1_3),
+    ] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = tokio::process::Command::new("openssl")
+            .args(["s_server", "-quiet", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-cert")
+            .arg(&cert_path)
+            .arg("-key")
+            .arg(&key_path)
+            .args([
+                flag,
+                "-cipher",
+                "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0",
+            ])
+            .env("OPENSSL_CONF", "/dev/null")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start openssl s_server");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let started = Instant::now();
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "s_server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (_, facts) = scan(addr, &TrustAnchors::Bundled).await;
+        let _ = child.kill().await;
+        let accepted: Vec<Protocol> = Protocol::ALL
+            .into_iter()
+            .filter(|p| protocols(&facts)[*p as usize] == Some(true))
+            .collect();
+        assert_eq!(
+            accepted,
+            [protocol],
+            "{flag}: {:?} {:?}",
+            protocols(&facts),
+            facts.protocols_errors
+        );
+    }
+}
