@@ -64,31 +64,45 @@ pub struct TlsFacts {
     pub handshake: Option<HandshakeFacts>,
 }
 
-/// Per-version acceptance.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct ProtocolFacts {
-    /// SSL 2.0 accepted.
+/// One value per protocol version (absent when not observed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PerProtocol<T> {
+    /// SSL 2.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssl2: Option<bool>,
-    /// SSL 3.0 accepted.
+    pub ssl2: Option<T>,
+    /// SSL 3.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssl3: Option<bool>,
-    /// TLS 1.0 accepted.
+    pub ssl3: Option<T>,
+    /// TLS 1.0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls1_0: Option<bool>,
-    /// TLS 1.1 accepted.
+    pub tls1_0: Option<T>,
+    /// TLS 1.1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls1_1: Option<bool>,
-    /// TLS 1.2 accepted.
+    pub tls1_1: Option<T>,
+    /// TLS 1.2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls1_2: Option<bool>,
-    /// TLS 1.3 accepted.
+    pub tls1_2: Option<T>,
+    /// TLS 1.3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls1_3: Option<bool>,
+    pub tls1_3: Option<T>,
 }
 
-impl ProtocolFacts {
-    fn slot(&mut self, protocol: Protocol) -> &mut Option<bool> {
+impl<T> Default for PerProtocol<T> {
+    fn default() -> Self {
+        Self {
+            ssl2: None,
+            ssl3: None,
+            tls1_0: None,
+            tls1_1: None,
+            tls1_2: None,
+            tls1_3: None,
+        }
+    }
+}
+
+impl<T> PerProtocol<T> {
+    /// The value for `protocol`.
+    pub fn slot(&mut self, protocol: Protocol) -> &mut Option<T> {
         match protocol {
             Protocol::Ssl2 => &mut self.ssl2,
             Protocol::Ssl3 => &mut self.ssl3,
@@ -100,41 +114,11 @@ impl ProtocolFacts {
     }
 }
 
-/// Accepted suites per version (empty when the version is refused, absent when unknown).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct SuiteLists {
-    /// SSLv2 cipher kinds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssl2: Option<Vec<SuiteFacts>>,
-    /// SSLv3 suites.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssl3: Option<Vec<SuiteFacts>>,
-    /// TLS 1.0 suites.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls1_0: Option<Vec<SuiteFacts>>,
-    /// TLS 1.1 suites.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls1_1: Option<Vec<SuiteFacts>>,
-    /// TLS 1.2 suites.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls1_2: Option<Vec<SuiteFacts>>,
-    /// TLS 1.3 suites.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls1_3: Option<Vec<SuiteFacts>>,
-}
+/// Per-version acceptance: `true` accepted, `false` refused.
+pub type ProtocolFacts = PerProtocol<bool>;
 
-impl SuiteLists {
-    fn slot(&mut self, protocol: Protocol) -> &mut Option<Vec<SuiteFacts>> {
-        match protocol {
-            Protocol::Ssl2 => &mut self.ssl2,
-            Protocol::Ssl3 => &mut self.ssl3,
-            Protocol::Tls1_0 => &mut self.tls1_0,
-            Protocol::Tls1_1 => &mut self.tls1_1,
-            Protocol::Tls1_2 => &mut self.tls1_2,
-            Protocol::Tls1_3 => &mut self.tls1_3,
-        }
-    }
-}
+/// Accepted suites per version (empty when the version is refused).
+pub type SuiteLists = PerProtocol<Vec<SuiteFacts>>;
 
 /// Key-exchange groups.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
