@@ -352,3 +352,99 @@ async fn openssl_s_server_versions_are_detected() {
         );
     }
 }
+
+/// A server that holds each connection open for a while before a handshake_failure alert, and
+/// records how many connections were open at once.
+async fn counting_server() -> (
+    SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tokio::task::JoinHandle<()>,
+) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let open = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let seen_peak = Arc::clone(&peak);
+    let task = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let (open, peak) = (Arc::clone(&open), Arc::clone(&peak));
+            tokio::spawn(async move {
+                let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                let mut buf = [0u8; 2048];
+                let _ = stream.read(&mut buf).await;
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                let _ = stream.write_all(&[21, 3, 3, 0, 2, 2, 40]).await;
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (addr, seen_peak, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_per_host_are_capped() {
+    let (addr, peak, task) = counting_server().await;
+    let limits = TlsLimits {
+        max_connections: 2,
+        ..TlsLimits::default()
+    };
+    let evidence = TlsScan::new(
+        addr,
+        "tls.secaudit.test",
+        &TrustAnchors::Bundled,
+        Instant::now() + Duration::from_secs(30),
+        limits,
+    )
+    .run()
+    .await;
+    task.abort();
+    assert!(evidence.attempts.len() >= 6);
+    let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        (1..=2).contains(&peak),
+        "peak of {peak} simultaneous connections"
+    );
+    let facts = TlsFacts::derive(&evidence).facts;
+    assert_eq!(
+        facts.protocols.tls1_2,
+        Some(false),
+        "handshake_failure is a refusal"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_server_times_out_within_the_exchange_budget() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let limits = TlsLimits {
+        exchange_timeout: Duration::from_millis(300),
+        ..TlsLimits::default()
+    };
+    let evidence = TlsScan::new(
+        addr,
+        "tls.secaudit.test",
+        &TrustAnchors::Bundled,
+        Instant::now() + Duration::from_secs(30),
+        limits,
+    )
+    .run()
+    .await;
+    task.abort();
+    let facts = TlsFacts::derive(&evidence).facts;
+    assert_eq!(facts.protocols.tls1_3, None);
+    assert!(
+        facts.protocols_errors["tls1_3"].starts_with("timeout"),
+        "{:?}",
+        facts.protocols_errors
+    );
+}
