@@ -59,6 +59,7 @@ async fn rustls_tls13_only_with_chosen_suites_and_groups() {
         versions: vec![Protocol::Tls1_3],
         suites: vec![0x1301, 0x1303],
         groups: vec![0x001d, 0x0017],
+        ..LabTls::default()
     })
     .await;
     let (_, facts) = scan(lab.https_addr, &lab.trust()).await;
@@ -91,6 +92,7 @@ async fn rustls_tls12_only_with_chosen_suites_and_groups() {
         versions: vec![Protocol::Tls1_2],
         suites: vec![0xc02b, 0xcca9],
         groups: vec![0x0018],
+        ..LabTls::default()
     })
     .await;
     let (_, facts) = scan(lab.https_addr, &lab.trust()).await;

@@ -14,9 +14,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::ServerConfig;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
@@ -24,7 +23,10 @@ use tokio_rustls::TlsAcceptor;
 use crate::net::{ConnectOverride, TrustAnchors};
 use crate::tls_registry::Protocol;
 
+pub mod certs;
 pub mod legacy;
+
+pub use certs::{LabCert, LabChain, LabKey};
 
 /// One canned response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +87,8 @@ pub struct LabTls {
     pub suites: Vec<u16>,
     /// Key-exchange groups by number (empty: rustls' defaults).
     pub groups: Vec<u16>,
+    /// The certificate served.
+    pub cert: LabCert,
 }
 
 impl Default for LabTls {
@@ -93,6 +97,7 @@ impl Default for LabTls {
             versions: vec![Protocol::Tls1_2, Protocol::Tls1_3],
             suites: Vec::new(),
             groups: Vec::new(),
+            cert: LabCert::default(),
         }
     }
 }
@@ -165,22 +170,8 @@ pub enum LabError {
 impl Lab {
     /// Generates a CA and a certificate for `site.host`, and starts both servers on random ports.
     pub async fn start(site: LabSite) -> Result<Self, LabError> {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "secaudit lab CA");
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
-        let leaf_key = KeyPair::generate()?;
-        let mut leaf_params = CertificateParams::new(vec![site.host.clone()])?;
-        leaf_params
-            .distinguished_name
-            .push(DnType::CommonName, site.host.clone());
-        let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-        let server_config = site
-            .tls
-            .server_config(vec![leaf.der().clone(), ca.der().clone()], key)?;
+        let issued = certs::issue(&site.host, &site.tls.cert)?;
+        let server_config = site.tls.server_config(issued.served, issued.key)?;
         let acceptor = TlsAcceptor::from(Arc::new(server_config));
 
         let https_listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -195,8 +186,8 @@ impl Lab {
             host: site.host,
             https_addr,
             http_addr,
-            ca_pem: ca.pem(),
-            ca_der: ca.der().clone(),
+            ca_pem: issued.root_pem,
+            ca_der: issued.root,
             tasks,
         })
     }
