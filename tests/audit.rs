@@ -115,6 +115,8 @@ async fn saved_evidence_reevaluates_to_the_identical_report() {
         ".evidence.started_at" => "[started_at]",
         ".facts.target.addresses" => "[addresses]",
         ".facts.tls.endpoint" => "[endpoint]",
+        ".facts.cert.not_before" => "[not_before]",
+        ".facts.cert.not_after" => "[not_after]",
     });
 }
 

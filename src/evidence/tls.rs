@@ -223,6 +223,10 @@ pub enum HandshakeOutcome {
         /// completed without validation to observe the rest).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         certificate_error: Option<String>,
+        /// The validator's error class: `expired`, `not_valid_yet`, `not_valid_for_name`,
+        /// `unknown_issuer`, `bad_signature`, `revoked` or `other`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate_error_code: Option<String>,
     },
     /// The handshake failed.
     Failed {

@@ -13,6 +13,7 @@ pub mod headers;
 pub mod hsts;
 pub mod redirects;
 pub mod tls;
+pub mod x509;
 
 use std::collections::BTreeMap;
 
@@ -39,6 +40,9 @@ pub struct Facts {
     /// The TLS scan of the HTTPS endpoint; absent when it did not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<tls::TlsFacts>,
+    /// The HTTPS endpoint's certificate (from the TLS scan's handshake).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<x509::CertFacts>,
     /// Paths that could not be observed, with the reason.
     pub unobserved: BTreeMap<String, String>,
 }
@@ -224,6 +228,23 @@ impl Facts {
             })
             .collect();
         http.cookie_count = u32::try_from(cookies.len()).unwrap_or(u32::MAX);
+        let now = humantime::parse_rfc3339(&evidence.started_at)
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let cert = match evidence.tls.as_ref().and_then(|t| t.handshakes.first()) {
+            Some(handshake) => match x509::derive(&handshake.outcome, now) {
+                x509::CertDerivation::Facts(facts) => Some(*facts),
+                x509::CertDerivation::Unobserved(reason) => {
+                    unobserved.insert("cert".to_string(), reason);
+                    None
+                }
+            },
+            None => {
+                unobserved.insert("cert".to_string(), "no TLS handshake was made".to_string());
+                None
+            }
+        };
         let tls = match &evidence.tls {
             Some(scan) => {
                 let derived = tls::TlsFacts::derive(scan);
@@ -243,6 +264,7 @@ impl Facts {
             http,
             cookies,
             tls,
+            cert,
             unobserved,
         }
     }

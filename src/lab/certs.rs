@@ -40,7 +40,8 @@ pub struct LabCert {
     pub names: Vec<String>,
     /// Start of validity, in days from now (negative: in the past).
     pub valid_from_days: i64,
-    /// End of validity, in days from now.
+    /// End of validity, in days from now (plus half a day, so whole-day counts taken a few
+    /// seconds later do not depend on the clock).
     pub valid_until_days: i64,
     /// The leaf's key.
     pub key: LabKey,
@@ -109,7 +110,7 @@ pub fn issue(host: &str, shape: &LabCert) -> Result<Issued, rcgen::Error> {
     );
     let now = OffsetDateTime::now_utc();
     leaf.not_before = now + Duration::days(shape.valid_from_days);
-    leaf.not_after = now + Duration::days(shape.valid_until_days);
+    leaf.not_after = now + Duration::days(shape.valid_until_days) + Duration::hours(12);
     let served = match shape.chain {
         LabChain::Direct => vec![
             leaf.signed_by(&leaf_key, &root)?.der().clone(),

@@ -25,6 +25,24 @@ struct Seen {
     chain: Vec<Vec<u8>>,
     ocsp_len: usize,
     error: Option<String>,
+    error_code: Option<String>,
+}
+
+/// A stable name for the class of a validation error (the Display text is for people).
+fn error_code(error: &rustls::Error) -> &'static str {
+    use rustls::CertificateError as C;
+    match error {
+        rustls::Error::InvalidCertificate(certificate) => match certificate {
+            C::Expired | C::ExpiredContext { .. } => "expired",
+            C::NotValidYet | C::NotValidYetContext { .. } => "not_valid_yet",
+            C::NotValidForName | C::NotValidForNameContext { .. } => "not_valid_for_name",
+            C::UnknownIssuer => "unknown_issuer",
+            C::BadSignature => "bad_signature",
+            C::Revoked => "revoked",
+            _ => "other",
+        },
+        _ => "other",
+    }
 }
 
 #[derive(Debug)]
@@ -55,6 +73,7 @@ impl ServerCertVerifier for RecordingVerifier {
             .map(|c| c.as_ref().to_vec())
             .collect();
         seen.ocsp_len = ocsp_response.len();
+        seen.error_code = result.as_ref().err().map(|e| error_code(e).to_string());
         seen.error = result.err().map(|e| e.to_string());
         Ok(ServerCertVerified::assertion())
     }
@@ -171,5 +190,6 @@ pub async fn handshake(
             .collect(),
         ocsp_response_len: seen.ocsp_len as u64,
         certificate_error: seen.error.clone(),
+        certificate_error_code: seen.error_code.clone(),
     })
 }

@@ -1,0 +1,281 @@
+//! Certificate facts from real handshakes with generated certificates, and from the real,
+//! publicly trusted certificates in `../shared/data/ct/certs/` (read in place).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use secaudit::evidence::tls::HandshakeOutcome;
+use secaudit::facts::x509::{CertDerivation, CertFacts, TrustError, derive};
+use secaudit::lab::{Lab, LabCert, LabChain, LabKey, LabSite, LabTls, Reply};
+use secaudit::net::TrustAnchors;
+use secaudit::probe::tls::{TlsLimits, TlsScan};
+use tokio::time::Instant;
+
+const HOST: &str = "cert.secaudit.test";
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Serves a certificate of `shape` and returns the facts the scan derives, trusting the lab root
+/// (or the bundled roots when `bundled`).
+async fn facts_for(shape: LabCert, bundled: bool) -> CertFacts {
+    let lab = Lab::start(LabSite {
+        host: HOST.into(),
+        https: Reply::page("ok"),
+        http: Reply::page("ok"),
+        tls: LabTls {
+            cert: shape,
+            ..LabTls::default()
+        },
+    })
+    .await
+    .expect("lab");
+    let trust = if bundled {
+        TrustAnchors::Bundled
+    } else {
+        lab.trust()
+    };
+    let evidence = TlsScan::new(
+        lab.https_addr,
+        HOST,
+        &trust,
+        Instant::now() + Duration::from_secs(20),
+        TlsLimits::default(),
+    )
+    .run()
+    .await;
+    let handshake = evidence.handshakes.first().expect("a handshake");
+    match derive(&handshake.outcome, now()) {
+        CertDerivation::Facts(facts) => *facts,
+        CertDerivation::Unobserved(reason) => panic!("no certificate facts: {reason}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_valid_certificate() {
+    let facts = facts_for(LabCert::default(), false).await;
+    assert!(facts.trusted, "{:?}", facts.trust_error_detail);
+    assert_eq!(facts.trust_error, None);
+    assert!(
+        (88..=90).contains(&facts.days_until_expiry),
+        "{}",
+        facts.days_until_expiry
+    );
+    assert_eq!(facts.validity_days, 91);
+    assert_eq!((facts.chain_length, facts.chain_in_order), (2, true));
+    assert_eq!(facts.san, [HOST]);
+    assert!(!facts.wildcard && !facts.self_signed);
+    assert_eq!((facts.key.kind.as_str(), facts.key.bits), ("ec", 256));
+    assert_eq!(facts.signature.algorithm, "ecdsa-with-SHA256");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_and_not_yet_valid() {
+    let expired = facts_for(
+        LabCert {
+            valid_from_days: -100,
+            valid_until_days: -10,
+            ..LabCert::default()
+        },
+        false,
+    )
+    .await;
+    assert_eq!(
+        expired.trust_error,
+        Some(TrustError::Expired),
+        "{:?}",
+        expired.trust_error_detail
+    );
+    assert!(
+        (-11..=-10).contains(&expired.days_until_expiry),
+        "{}",
+        expired.days_until_expiry
+    );
+    let early = facts_for(
+        LabCert {
+            valid_from_days: 10,
+            valid_until_days: 100,
+            ..LabCert::default()
+        },
+        false,
+    )
+    .await;
+    assert_eq!(
+        early.trust_error,
+        Some(TrustError::NotYetValid),
+        "{:?}",
+        early.trust_error_detail
+    );
+    assert!(!early.trusted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_host_and_wildcards() {
+    let facts = facts_for(
+        LabCert {
+            names: vec!["*.other.test".into()],
+            ..LabCert::default()
+        },
+        false,
+    )
+    .await;
+    assert_eq!(
+        facts.trust_error,
+        Some(TrustError::HostnameMismatch),
+        "{:?}",
+        facts.trust_error_detail
+    );
+    assert!(facts.wildcard);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_signed_untrusted_root_and_missing_intermediate() {
+    let own = facts_for(
+        LabCert {
+            chain: LabChain::SelfSigned,
+            ..LabCert::default()
+        },
+        false,
+    )
+    .await;
+    assert_eq!(
+        own.trust_error,
+        Some(TrustError::SelfSigned),
+        "{:?}",
+        own.trust_error_detail
+    );
+    assert!(own.self_signed);
+    let untrusted = facts_for(LabCert::default(), true).await;
+    assert_eq!(
+        untrusted.trust_error,
+        Some(TrustError::UnknownIssuer),
+        "{:?}",
+        untrusted.trust_error_detail
+    );
+    let missing = facts_for(
+        LabCert {
+            chain: LabChain::Intermediate { served: false },
+            ..LabCert::default()
+        },
+        false,
+    )
+    .await;
+    assert_eq!(
+        missing.trust_error,
+        Some(TrustError::IncompleteChain),
+        "{:?}",
+        missing.trust_error_detail
+    );
+    assert_eq!(missing.chain_length, 1);
+    let served = facts_for(
+        LabCert {
+            chain: LabChain::Intermediate { served: true },
+            ..LabCert::default()
+        },
+        false,
+    )
+    .await;
+    assert!(served.trusted, "{:?}", served.trust_error_detail);
+    assert_eq!((served.chain_length, served.chain_in_order), (2, true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_types() {
+    let p384 = facts_for(
+        LabCert {
+            key: LabKey::EcdsaP384,
+            ..LabCert::default()
+        },
+        false,
+    )
+    .await;
+    assert_eq!(
+        (
+            p384.key.kind.as_str(),
+            p384.key.bits,
+            p384.key.curve.as_deref()
+        ),
+        ("ec", 384, Some("secp384r1"))
+    );
+    let rsa = facts_for(
+        LabCert {
+            key: LabKey::Rsa2048,
+            ..LabCert::default()
+        },
+        false,
+    )
+    .await;
+    assert!(rsa.trusted, "{:?}", rsa.trust_error_detail);
+    assert_eq!(
+        (
+            rsa.key.kind.as_str(),
+            rsa.key.bits,
+            rsa.key.curve.as_deref()
+        ),
+        ("rsa", 2048, None)
+    );
+}
+
+fn shared_chain(dir: &str) -> Option<Vec<String>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/ct/certs")
+        .join(dir);
+    let leaf = CertificateDer::pem_file_iter(path.join("leaf.pem"))
+        .ok()?
+        .next()?
+        .ok()?;
+    let issuer = CertificateDer::pem_file_iter(path.join("issuer.pem"))
+        .ok()?
+        .next()?
+        .ok()?;
+    let engine = base64::engine::general_purpose::STANDARD;
+    Some(vec![
+        engine.encode(leaf.as_ref()),
+        engine.encode(issuer.as_ref()),
+    ])
+}
+
+#[allow(clippy::disallowed_macros)] // the skip notice goes to the test log
+#[test]
+fn real_certificates_with_embedded_scts() {
+    // name, dir, expected SAN entry, key kind, embedded SCTs at least
+    let cases = [
+        ("google.com", "*.google.com", "ec", 2),
+        ("geomys.org", "geomys.org", "ec", 2),
+        ("github.com-2018", "github.com", "rsa", 3),
+    ];
+    for (dir, san, kind, scts) in cases {
+        let Some(chain) = shared_chain(dir) else {
+            eprintln!("skipped: ../shared/data/ct/certs/{dir} is not present");
+            continue;
+        };
+        let outcome = HandshakeOutcome::Completed {
+            version: "TLSv1_2".into(),
+            suite: "x".into(),
+            group: None,
+            alpn: None,
+            certificates: chain,
+            ocsp_response_len: 0,
+            certificate_error: None,
+            certificate_error_code: None,
+        };
+        let CertDerivation::Facts(facts) = derive(&outcome, now()) else {
+            panic!("{dir}: no facts");
+        };
+        assert!(facts.san.iter().any(|s| s == san), "{dir}: {:?}", facts.san);
+        assert_eq!(facts.key.kind, kind, "{dir}");
+        assert!(
+            facts.embedded_sct_count >= scts,
+            "{dir}: {} SCTs",
+            facts.embedded_sct_count
+        );
+        assert!(facts.days_until_expiry < 0, "{dir} is expired");
+        assert!(!facts.signature.weak_hash, "{dir}");
+        assert!(facts.chain_in_order, "{dir}");
+    }
+}
