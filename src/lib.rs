@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod ct;
 pub mod demo;
 pub mod evidence;
 pub mod facts;

@@ -279,3 +279,70 @@ fn real_certificates_with_embedded_scts() {
         assert!(facts.chain_in_order, "{dir}");
     }
 }
+
+fn shared(path: &str) -> Option<std::path::PathBuf> {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/ct")
+        .join(path);
+    full.exists().then_some(full)
+}
+
+fn der_of(path: &std::path::Path) -> Vec<u8> {
+    CertificateDer::pem_file_iter(path)
+        .expect("pem")
+        .next()
+        .expect("one certificate")
+        .expect("valid pem")
+        .as_ref()
+        .to_vec()
+}
+
+#[allow(clippy::disallowed_macros)] // the skip notice goes to the test log
+#[test]
+fn real_scts_verify_against_the_log_list_snapshot() {
+    use secaudit::ct::{LogList, SctStatus, check_embedded_scts};
+    let (Some(current), Some(all)) = (shared("log_list.json"), shared("all_logs_list.json")) else {
+        eprintln!("skipped: ../shared/data/ct is not present");
+        return;
+    };
+    let current = LogList::load(&current).expect("log_list.json");
+    let all = LogList::load(&all).expect("all_logs_list.json");
+    assert_eq!(current.timestamp, "2026-01-02T12:57:01Z");
+    assert_eq!(current.logs.len(), 75);
+    for (dir, list, expected_operators) in [
+        ("google.com", &current, vec!["DigiCert", "Google"]),
+        ("geomys.org", &current, vec![]),
+        ("github.com-2018", &all, vec![]),
+    ] {
+        let leaf = der_of(&shared(&format!("certs/{dir}/leaf.pem")).unwrap());
+        let issuer = der_of(&shared(&format!("certs/{dir}/issuer.pem")).unwrap());
+        let checks = check_embedded_scts(&leaf, Some(&issuer), Some(list)).expect("leaf parses");
+        assert!(checks.len() >= 2, "{dir}: {checks:?}");
+        for check in &checks {
+            assert_eq!(check.status, SctStatus::Valid, "{dir}: {check:?}");
+        }
+        let mut operators: Vec<&str> = checks
+            .iter()
+            .filter_map(|c| c.operator.as_deref())
+            .collect();
+        operators.sort_unstable();
+        operators.dedup();
+        if !expected_operators.is_empty() {
+            assert_eq!(operators, expected_operators, "{dir}");
+        }
+        // The same SCTs against the wrong issuer must fail.
+        let wrong = check_embedded_scts(&leaf, Some(&leaf), Some(list)).unwrap();
+        assert!(
+            wrong
+                .iter()
+                .all(|c| c.status == SctStatus::InvalidSignature),
+            "{dir}: {wrong:?}"
+        );
+        // Without a list nothing is verified, and nothing passes silently.
+        let none = check_embedded_scts(&leaf, Some(&issuer), None).unwrap();
+        assert!(
+            none.iter()
+                .all(|c| matches!(c.status, SctStatus::Unverifiable(_)))
+        );
+    }
+}
