@@ -155,6 +155,21 @@ fn policy_error(error: PolicyError) -> anyhow::Error {
     }
 }
 
+/// The CT log list: `--ct-log-list`, else the default cache file when it exists, else none
+/// (SCT verification is then inconclusive, with a hint).
+fn load_ct_logs(args: &crate::cli::CtArgs) -> Result<Option<crate::ct::LogList>> {
+    let path = match &args.ct_log_list {
+        Some(path) => path.clone(),
+        None => match crate::ct::loglist::default_path().filter(|p| p.exists()) {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    crate::ct::LogList::load(&path)
+        .map(Some)
+        .map_err(|e| usage(format!("error: {e}")))
+}
+
 fn colour_for(is_terminal: bool) -> bool {
     is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
@@ -188,11 +203,15 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
             ..Default::default()
         },
     };
+    let ct_logs = load_ct_logs(&args.ct)?;
     let evidence = probe_all(&targets, &config).await;
     if let Some(path) = &args.save_evidence {
         save_evidence(path, &evidence)?;
     }
-    let reports: Vec<Report> = evidence.iter().map(|e| report::build(e, &packs)).collect();
+    let reports: Vec<Report> = evidence
+        .iter()
+        .map(|e| report::build_with(e, &packs, ct_logs.as_ref()))
+        .collect();
     finish(&reports, &args.output, &args.gate)
 }
 
@@ -236,7 +255,11 @@ fn evaluate(args: EvaluateArgs) -> Result<Exit> {
         .map_err(|e| usage(format!("error: {e:#}")))?;
     let evidence = Evidence::from_json(&text)
         .map_err(|e| usage(format!("error: {}: {e}", args.evidence.display())))?;
-    let reports: Vec<Report> = evidence.iter().map(|e| report::build(e, &packs)).collect();
+    let ct_logs = load_ct_logs(&args.ct)?;
+    let reports: Vec<Report> = evidence
+        .iter()
+        .map(|e| report::build_with(e, &packs, ct_logs.as_ref()))
+        .collect();
     finish(&reports, &args.output, &args.gate)
 }
 
@@ -266,8 +289,12 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         .iter()
         .map(|host| Target::parse(host).map_err(|e| usage(format!("error: {e}"))))
         .collect::<Result<Vec<_>>>()?;
+    let ct_logs = load_ct_logs(&args.ct)?;
     let evidence = probe_all(&targets, &config).await;
-    let reports: Vec<Report> = evidence.iter().map(|e| report::build(e, &packs)).collect();
+    let reports: Vec<Report> = evidence
+        .iter()
+        .map(|e| report::build_with(e, &packs, ct_logs.as_ref()))
+        .collect();
     write_reports(&reports, &args.output)?;
     Ok(Exit::Success)
 }

@@ -55,6 +55,8 @@ pub struct AuditArgs {
     #[arg(long = "policy", value_name = "PACK_OR_FILE")]
     pub policies: Vec<String>,
     #[command(flatten)]
+    pub ct: CtArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub gate: GateArgs,
@@ -88,6 +90,8 @@ pub struct EvaluateArgs {
     #[arg(long = "policy", value_name = "PACK_OR_FILE")]
     pub policies: Vec<String>,
     #[command(flatten)]
+    pub ct: CtArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub gate: GateArgs,
@@ -100,7 +104,18 @@ pub struct DemoArgs {
     #[arg(long = "policy", value_name = "PACK_OR_FILE")]
     pub policies: Vec<String>,
     #[command(flatten)]
+    pub ct: CtArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Where the CT log list comes from.
+#[derive(Debug, Args)]
+pub struct CtArgs {
+    /// CT log list (v3 JSON) to verify SCTs against. Default: the file `secaudit ct update`
+    /// writes, `$XDG_CACHE_HOME/secaudit/log_list.json` (or `~/.cache/secaudit/log_list.json`).
+    #[arg(long, value_name = "FILE")]
+    pub ct_log_list: Option<PathBuf>,
 }
 
 /// Output options shared by commands that print a report.

@@ -20,6 +20,11 @@ pub async fn secaudit(args: Vec<String>) -> Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_secaudit"))
             .args(&args)
             .env("NO_COLOR", "1")
+            // No CT log list from the machine's cache: results must not depend on it.
+            .env(
+                "XDG_CACHE_HOME",
+                std::env::temp_dir().join("secaudit-tests-no-cache"),
+            )
             .output()
             .expect("run secaudit")
     })

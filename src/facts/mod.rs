@@ -9,6 +9,7 @@
 pub mod catalogue;
 pub mod ciphers;
 pub mod cookie;
+pub mod ct;
 pub mod headers;
 pub mod hsts;
 pub mod redirects;
@@ -147,6 +148,11 @@ const SECURITY_HEADERS: [(&str, &str, HeaderSlot); 11] = [
 impl Facts {
     /// Derives the fact tree from evidence. Pure: same evidence, same facts.
     pub fn derive(evidence: &Evidence) -> Self {
+        Self::derive_with(evidence, None)
+    }
+
+    /// Derives the fact tree, verifying SCTs against `ct_logs` when a CT log list is available.
+    pub fn derive_with(evidence: &Evidence, ct_logs: Option<&crate::ct::LogList>) -> Self {
         let mut unobserved = BTreeMap::new();
         let plain = evidence.http.plain.as_ref();
         let secure = evidence.http.secure.as_ref();
@@ -234,7 +240,16 @@ impl Facts {
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let cert = match evidence.tls.as_ref().and_then(|t| t.handshakes.first()) {
             Some(handshake) => match x509::derive(&handshake.outcome, now) {
-                x509::CertDerivation::Facts(facts) => Some(*facts),
+                x509::CertDerivation::Facts(mut facts) => {
+                    facts.ct = ct_facts(
+                        &handshake.outcome,
+                        ct_logs,
+                        facts.validity_days,
+                        now,
+                        &mut unobserved,
+                    );
+                    Some(*facts)
+                }
                 x509::CertDerivation::Unobserved(reason) => {
                     unobserved.insert("cert".to_string(), reason);
                     None
@@ -273,6 +288,35 @@ impl Facts {
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
+}
+
+/// Verifies the embedded SCTs of the handshake's leaf and derives the CT facts.
+fn ct_facts(
+    outcome: &crate::evidence::tls::HandshakeOutcome,
+    logs: Option<&crate::ct::LogList>,
+    validity_days: i64,
+    now: i64,
+    unobserved: &mut BTreeMap<String, String>,
+) -> Option<ct::CtFacts> {
+    use base64::Engine;
+    let crate::evidence::tls::HandshakeOutcome::Completed { certificates, .. } = outcome else {
+        return None;
+    };
+    let engine = base64::engine::general_purpose::STANDARD;
+    let chain: Vec<Vec<u8>> = certificates
+        .iter()
+        .filter_map(|c| engine.decode(c).ok())
+        .collect();
+    let leaf = chain.first()?;
+    let checks = crate::ct::check_embedded_scts(leaf, chain.get(1).map(Vec::as_slice), logs)?;
+    if logs.is_none() {
+        unobserved.insert(
+            "cert.ct".to_string(),
+            "no CT log list: run `secaudit ct update` or pass --ct-log-list FILE".to_string(),
+        );
+    }
+    let now_ms = u64::try_from(now).unwrap_or(0).saturating_mul(1000);
+    Some(ct::derive(&checks, logs, validity_days, now_ms))
 }
 
 /// The last response of a chain that ended normally.

@@ -54,6 +54,9 @@ pub struct CertFacts {
     pub must_staple: bool,
     /// Signed certificate timestamps embedded in the leaf.
     pub embedded_sct_count: u32,
+    /// Certificate transparency: the embedded SCTs verified against the CT log list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ct: Option<super::ct::CtFacts>,
 }
 
 /// Why a chain is not trusted.
@@ -209,6 +212,7 @@ fn leaf_facts(
         signature: signature_facts(&leaf.signature_algorithm.algorithm.to_id_string()),
         must_staple,
         embedded_sct_count,
+        ct: None,
     })
 }
 

@@ -139,7 +139,16 @@ pub struct Finding {
 
 /// Judges evidence against packs and builds the report. Pure: same input, same report.
 pub fn build(evidence: &Evidence, packs: &[Pack]) -> Report {
-    let facts = Facts::derive(evidence);
+    build_with(evidence, packs, None)
+}
+
+/// [`build`], verifying certificate transparency against `ct_logs`.
+pub fn build_with(
+    evidence: &Evidence,
+    packs: &[Pack],
+    ct_logs: Option<&crate::ct::LogList>,
+) -> Report {
+    let facts = Facts::derive_with(evidence, ct_logs);
     let fact_tree = facts.to_value();
     Report {
         report_version: REPORT_VERSION,
