@@ -289,11 +289,13 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         .iter()
         .map(|host| Target::parse(host).map_err(|e| usage(format!("error: {e}"))))
         .collect::<Result<Vec<_>>>()?;
-    let ct_logs = load_ct_logs(&args.ct)?;
+    // The demo's own test logs join whatever CT log list is available.
+    let mut ct_logs = load_ct_logs(&args.ct)?.unwrap_or_else(|| lab.ct_logs.clone());
+    ct_logs.logs.extend(lab.ct_logs.logs.clone());
     let evidence = probe_all(&targets, &config).await;
     let reports: Vec<Report> = evidence
         .iter()
-        .map(|e| report::build_with(e, &packs, ct_logs.as_ref()))
+        .map(|e| report::build_with(e, &packs, Some(&ct_logs)))
         .collect();
     write_reports(&reports, &args.output)?;
     Ok(Exit::Success)

@@ -6,8 +6,9 @@
 //! with CBC, 3DES and RC4 suites — so the report shows passes, failures and the reasons side by
 //! side.
 
+use crate::lab::certs::LabSct;
 use crate::lab::legacy::LegacyConfig;
-use crate::lab::{LabSite, LabTls, Reply};
+use crate::lab::{LabCert, LabSite, LabTls, Reply};
 use crate::tls_registry::Protocol;
 
 /// Host name the demo site answers as (never resolved: `--connect` overrides point it at 127.0.0.1).
@@ -30,6 +31,11 @@ pub fn demo_site() -> LabSite {
         .header("set-cookie", "__Host-csrf=71ab; Path=/; Secure; HttpOnly; SameSite=Strict"),
         tls: LabTls {
             versions: vec![Protocol::Tls1_2],
+            // Real embedded SCTs from two demo logs, which the demo adds to its CT log list.
+            cert: LabCert {
+                scts: vec![LabSct::valid("Demo CT operator A"), LabSct::valid("Demo CT operator B")],
+                ..LabCert::default()
+            },
             ..LabTls::default()
         },
     }

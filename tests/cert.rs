@@ -346,3 +346,131 @@ fn real_scts_verify_against_the_log_list_snapshot() {
         );
     }
 }
+
+/// Serves a certificate with `scts` and returns the CT facts, verified against the lab's list.
+async fn ct_facts_for(
+    scts: Vec<secaudit::lab::certs::LabSct>,
+    chain: LabChain,
+) -> secaudit::facts::ct::CtFacts {
+    let lab = Lab::start(LabSite {
+        host: HOST.into(),
+        https: Reply::page("ok"),
+        http: Reply::page("ok"),
+        tls: LabTls {
+            cert: LabCert {
+                scts,
+                chain,
+                ..LabCert::default()
+            },
+            ..LabTls::default()
+        },
+    })
+    .await
+    .expect("lab");
+    let evidence = TlsScan::new(
+        lab.https_addr,
+        HOST,
+        &lab.trust(),
+        Instant::now() + Duration::from_secs(20),
+        TlsLimits::default(),
+    )
+    .run()
+    .await;
+    let HandshakeOutcome::Completed {
+        certificates,
+        certificate_error,
+        ..
+    } = &evidence.handshakes[0].outcome
+    else {
+        panic!("handshake failed");
+    };
+    assert_eq!(
+        certificate_error, &None,
+        "the SCT extension must not break the chain"
+    );
+    let engine = base64::engine::general_purpose::STANDARD;
+    let chain: Vec<Vec<u8>> = certificates
+        .iter()
+        .map(|c| engine.decode(c).unwrap())
+        .collect();
+    let checks = secaudit::ct::check_embedded_scts(
+        &chain[0],
+        chain.get(1).map(Vec::as_slice),
+        Some(&lab.ct_logs),
+    )
+    .unwrap();
+    secaudit::facts::ct::derive(&checks, Some(&lab.ct_logs), 91, (now() as u64) * 1000)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_scts_from_test_logs() {
+    use secaudit::lab::certs::LabSct;
+    let good = ct_facts_for(
+        vec![LabSct::valid("Op A"), LabSct::valid("Op B")],
+        LabChain::Direct,
+    )
+    .await;
+    assert_eq!(
+        (good.sct_count, good.valid_count, good.operator_count),
+        (2, Some(2), Some(2))
+    );
+    assert_eq!(good.chrome_policy_compliant, Some(true));
+    assert_eq!(good.future_timestamp_count, 0);
+    assert!(
+        good.scts.iter().all(|s| s.status == "valid"),
+        "{:?}",
+        good.scts
+    );
+
+    let via_intermediate = ct_facts_for(
+        vec![LabSct::valid("Op A"), LabSct::valid("Op B")],
+        LabChain::Intermediate { served: true },
+    )
+    .await;
+    assert_eq!(
+        via_intermediate.valid_count,
+        Some(2),
+        "issuer key hash of the intermediate"
+    );
+
+    let bad = ct_facts_for(
+        vec![
+            LabSct::valid("Op A"),
+            LabSct {
+                valid_signature: false,
+                ..LabSct::valid("Op B")
+            },
+        ],
+        LabChain::Direct,
+    )
+    .await;
+    assert_eq!((bad.valid_count, bad.invalid_count), (Some(1), Some(1)));
+    assert_eq!(bad.chrome_policy_compliant, Some(false));
+
+    let unknown = ct_facts_for(
+        vec![
+            LabSct::valid("Op A"),
+            LabSct {
+                listed: false,
+                ..LabSct::valid("Op B")
+            },
+        ],
+        LabChain::Direct,
+    )
+    .await;
+    assert_eq!(
+        (unknown.valid_count, unknown.unknown_log_count),
+        (Some(1), Some(1))
+    );
+
+    let single = ct_facts_for(
+        vec![LabSct::valid("Op A"), LabSct::valid("Op A")],
+        LabChain::Direct,
+    )
+    .await;
+    assert_eq!(
+        (single.valid_count, single.operator_count),
+        (Some(2), Some(1))
+    );
+    assert_eq!(single.apple_policy_compliant, Some(false));
+}

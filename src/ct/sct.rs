@@ -109,8 +109,13 @@ pub fn check_embedded_scts(
     )
 }
 
-/// The `digitally-signed` struct of RFC 6962 section 3.2 for a precert entry.
-fn signed_data(timestamp: u64, issuer_key_hash: &[u8], tbs: &[u8], extensions: &[u8]) -> Vec<u8> {
+/// The `digitally-signed` struct of RFC 6962 section 3.2 for a precert entry (what a log signs).
+pub fn signed_data(
+    timestamp: u64,
+    issuer_key_hash: &[u8],
+    tbs: &[u8],
+    extensions: &[u8],
+) -> Vec<u8> {
     let mut data = Vec::with_capacity(tbs.len() + 64);
     data.push(0); // version v1
     data.push(0); // signature_type certificate_timestamp

@@ -2,9 +2,17 @@
 //! not yet valid, for another name, self-signed, behind an intermediate that is (or is not)
 //! served, with an ECDSA or RSA key.
 
+use aws_lc_rs::digest::{SHA256, digest};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair as _};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DnType, IsCa, KeyPair,
+    SignatureAlgorithm,
 };
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use super::LabError;
+use crate::ct::{LogInfo, LogList};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
@@ -47,6 +55,30 @@ pub struct LabCert {
     pub key: LabKey,
     /// The chain.
     pub chain: LabChain,
+    /// SCTs to embed, each from its own generated test log.
+    pub scts: Vec<LabSct>,
+}
+
+/// One embedded SCT from a generated test log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabSct {
+    /// Operator of the test log.
+    pub operator: String,
+    /// The log signs correctly (false: the signature is corrupted).
+    pub valid_signature: bool,
+    /// The log is in the lab's log list (false: an unknown log).
+    pub listed: bool,
+}
+
+impl LabSct {
+    /// A correctly signed SCT from a listed log of `operator`.
+    pub fn valid(operator: &str) -> Self {
+        Self {
+            operator: operator.to_string(),
+            valid_signature: true,
+            listed: true,
+        }
+    }
 }
 
 impl Default for LabCert {
@@ -57,6 +89,7 @@ impl Default for LabCert {
             valid_until_days: 90,
             key: LabKey::EcdsaP256,
             chain: LabChain::Direct,
+            scts: Vec::new(),
         }
     }
 }
@@ -71,6 +104,8 @@ pub struct Issued {
     pub root: CertificateDer<'static>,
     /// The root CA, PEM.
     pub root_pem: String,
+    /// The test logs that signed the SCTs and are listed.
+    pub ct_logs: LogList,
 }
 
 fn algorithm(key: LabKey) -> &'static SignatureAlgorithm {
@@ -92,7 +127,7 @@ fn ca_params(name: &str) -> Result<CertificateParams, rcgen::Error> {
 }
 
 /// Issues a leaf for `host` shaped by `shape`, under a fresh root.
-pub fn issue(host: &str, shape: &LabCert) -> Result<Issued, rcgen::Error> {
+pub fn issue(host: &str, shape: &LabCert) -> Result<Issued, LabError> {
     let root = CertifiedIssuer::self_signed(ca_params("secaudit lab CA")?, KeyPair::generate()?)?;
     let names = if shape.names.is_empty() {
         vec![host.to_string()]
@@ -111,18 +146,31 @@ pub fn issue(host: &str, shape: &LabCert) -> Result<Issued, rcgen::Error> {
     let now = OffsetDateTime::now_utc();
     leaf.not_before = now + Duration::days(shape.valid_from_days);
     leaf.not_after = now + Duration::days(shape.valid_until_days) + Duration::hours(12);
+    let mut ct_logs = LogList {
+        version: "lab".to_string(),
+        timestamp: "lab".to_string(),
+        logs: Default::default(),
+    };
     let served = match shape.chain {
-        LabChain::Direct => vec![
-            leaf.signed_by(&leaf_key, &root)?.der().clone(),
-            root.der().clone(),
-        ],
+        LabChain::Direct => {
+            let sign = |params: &CertificateParams| params.signed_by(&leaf_key, &root);
+            let leaf_der = with_scts(&mut leaf, &shape.scts, root.der(), sign, &mut ct_logs)?;
+            vec![leaf_der, root.der().clone()]
+        }
         LabChain::Intermediate { served } => {
             let intermediate = CertifiedIssuer::signed_by(
                 ca_params("secaudit lab intermediate")?,
                 KeyPair::generate()?,
                 &root,
             )?;
-            let leaf_der = leaf.signed_by(&leaf_key, &intermediate)?.der().clone();
+            let sign = |params: &CertificateParams| params.signed_by(&leaf_key, &intermediate);
+            let leaf_der = with_scts(
+                &mut leaf,
+                &shape.scts,
+                intermediate.der(),
+                sign,
+                &mut ct_logs,
+            )?;
             if served {
                 vec![leaf_der, intermediate.der().clone()]
             } else {
@@ -136,5 +184,89 @@ pub fn issue(host: &str, shape: &LabCert) -> Result<Issued, rcgen::Error> {
         key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
         root: root.der().clone(),
         root_pem: root.pem(),
+        ct_logs,
     })
+}
+
+/// OID of the embedded SCT list extension.
+const SCT_LIST_OID: [u64; 10] = [1, 3, 6, 1, 4, 1, 11129, 2, 4, 2];
+
+/// DER header of a P-256 SubjectPublicKeyInfo, followed by the 65-byte point.
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+/// Signs the leaf; with SCTs, first signs it without them (the precertificate's TBS), has each
+/// test log sign that, and signs again with the SCT list appended as the last extension — so
+/// removing the extension gives back exactly the TBS the logs signed.
+fn with_scts(
+    leaf: &mut CertificateParams,
+    scts: &[LabSct],
+    issuer_der: &[u8],
+    sign: impl Fn(&CertificateParams) -> Result<rcgen::Certificate, rcgen::Error>,
+    logs: &mut LogList,
+) -> Result<CertificateDer<'static>, LabError> {
+    let precert = sign(leaf)?;
+    if scts.is_empty() {
+        return Ok(precert.der().clone());
+    }
+    let invalid = |what: &str| LabError::Sct(what.to_string());
+    let (_, parsed) =
+        X509Certificate::from_der(precert.der()).map_err(|_| invalid("precertificate"))?;
+    let (_, issuer) = X509Certificate::from_der(issuer_der).map_err(|_| invalid("issuer"))?;
+    let issuer_key_hash = digest(&SHA256, issuer.public_key().raw);
+    let tbs = parsed.tbs_certificate.as_ref();
+    let timestamp =
+        u64::try_from(OffsetDateTime::now_utc().unix_timestamp() - 60).unwrap_or(0) * 1000;
+    let rng = SystemRandom::new();
+    let mut list = Vec::new();
+    for (index, sct) in scts.iter().enumerate() {
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+            .map_err(|_| invalid("log key"))?;
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref())
+            .map_err(|_| invalid("log key"))?;
+        let spki = [&P256_SPKI_PREFIX[..], key.public_key().as_ref()].concat();
+        let log_id: [u8; 32] = digest(&SHA256, &spki)
+            .as_ref()
+            .try_into()
+            .map_err(|_| invalid("log id"))?;
+        let message = crate::ct::sct::signed_data(timestamp, issuer_key_hash.as_ref(), tbs, &[]);
+        let mut signature = key
+            .sign(&rng, &message)
+            .map_err(|_| invalid("SCT signature"))?
+            .as_ref()
+            .to_vec();
+        if !sct.valid_signature
+            && let Some(last) = signature.last_mut()
+        {
+            *last ^= 0x01;
+        }
+        let mut encoded = vec![0u8];
+        encoded.extend_from_slice(&log_id);
+        encoded.extend_from_slice(&timestamp.to_be_bytes());
+        encoded.extend_from_slice(&[0, 0, 4, 3]);
+        encoded.extend_from_slice(&(signature.len() as u16).to_be_bytes());
+        encoded.extend_from_slice(&signature);
+        list.extend_from_slice(&(encoded.len() as u16).to_be_bytes());
+        list.extend_from_slice(&encoded);
+        if sct.listed {
+            logs.logs.insert(
+                log_id,
+                LogInfo {
+                    description: format!("secaudit lab log {index}"),
+                    operator: sct.operator.clone(),
+                    key: spki,
+                    state: "usable".to_string(),
+                },
+            );
+        }
+    }
+    let tls_list = [&(list.len() as u16).to_be_bytes()[..], &list].concat();
+    leaf.custom_extensions
+        .push(CustomExtension::from_oid_content(
+            &SCT_LIST_OID,
+            crate::ct::der::encode(0x04, &tls_list),
+        ));
+    Ok(sign(leaf)?.der().clone())
 }

@@ -150,6 +150,8 @@ pub struct Lab {
     /// The lab CA certificate (PEM), to pass as `--ca-file`.
     pub ca_pem: String,
     ca_der: CertificateDer<'static>,
+    /// The CT log list of the test logs that signed the certificate's SCTs.
+    pub ct_logs: crate::ct::LogList,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -162,6 +164,9 @@ pub enum LabError {
     /// TLS setup failed.
     #[error("cannot configure lab TLS: {0}")]
     Tls(#[from] rustls::Error),
+    /// Embedding test SCTs failed.
+    #[error("cannot make lab SCTs: {0}")]
+    Sct(String),
     /// Binding a port failed.
     #[error("cannot listen on 127.0.0.1: {0}")]
     Io(#[from] std::io::Error),
@@ -188,6 +193,7 @@ impl Lab {
             http_addr,
             ca_pem: issued.root_pem,
             ca_der: issued.root,
+            ct_logs: issued.ct_logs,
             tasks,
         })
     }
