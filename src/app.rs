@@ -115,6 +115,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
             Ok(Exit::Success)
         }
         Command::Demo(args) => runtime()?.block_on(demo(args)),
+        Command::Ct(crate::cli::CtCommand::Update(args)) => runtime()?.block_on(ct_update(args)),
     }
 }
 
@@ -298,6 +299,70 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         .map(|e| report::build_with(e, &packs, Some(&ct_logs)))
         .collect();
     write_reports(&reports, &args.output)?;
+    Ok(Exit::Success)
+}
+
+/// Most bytes accepted for a CT log list.
+const MAX_LOG_LIST_BYTES: usize = 16 * 1024 * 1024;
+
+/// Downloads the CT log list, checks that it parses, and writes it atomically.
+async fn ct_update(args: crate::cli::CtUpdateArgs) -> Result<Exit> {
+    let target = args
+        .output
+        .clone()
+        .or_else(crate::ct::loglist::default_path)
+        .ok_or_else(|| {
+            usage("error: no --output given and neither XDG_CACHE_HOME nor HOME is set")
+        })?;
+    let trust = match &args.ca_file {
+        Some(path) => {
+            TrustAnchors::from_pem_file(path).map_err(|e| usage(format!("error: {e}")))?
+        }
+        None => TrustAnchors::Bundled,
+    };
+    let tls = trust
+        .verifying_config(&[b"http/1.1"])
+        .map_err(|e| usage(format!("error: {e}")))?;
+    let mut builder = reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .timeout(Duration::from_secs(60))
+        .user_agent(concat!("secaudit/", env!("CARGO_PKG_VERSION")));
+    for o in &args.connects {
+        builder = builder.resolve(&o.host, o.addr);
+    }
+    let client = builder.build().context("cannot set up the HTTP client")?;
+    let mut response = client
+        .get(args.url.clone())
+        .send()
+        .await
+        .with_context(|| format!("cannot fetch {}", args.url))?
+        .error_for_status()
+        .with_context(|| format!("cannot fetch {}", args.url))?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.context("download interrupted")? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_LOG_LIST_BYTES {
+            anyhow::bail!("{} is larger than {MAX_LOG_LIST_BYTES} bytes", args.url);
+        }
+    }
+    let text = String::from_utf8(body).context("the log list is not UTF-8")?;
+    let list = crate::ct::LogList::parse(&text, args.url.as_str())?;
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let partial = target.with_extension("json.partial");
+    std::fs::write(&partial, &text)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, &target)
+        .with_context(|| format!("cannot write {}", target.display()))?;
+    writeln!(
+        io::stdout().lock(),
+        "wrote {} logs (list version {}, {}) to {}",
+        list.logs.len(),
+        list.version,
+        list.timestamp,
+        target.display()
+    )?;
     Ok(Exit::Success)
 }
 

@@ -43,6 +43,36 @@ pub enum Command {
     },
     /// Start a deliberately imperfect local HTTPS site and audit it (no internet needed).
     Demo(DemoArgs),
+    /// Certificate transparency data.
+    #[command(subcommand)]
+    Ct(CtCommand),
+}
+
+/// `secaudit ct …`.
+#[derive(Debug, Subcommand)]
+pub enum CtCommand {
+    /// Download the public CT log list (v3 JSON) to the cache, for SCT verification.
+    Update(CtUpdateArgs),
+}
+
+/// `secaudit ct update`.
+#[derive(Debug, Args)]
+pub struct CtUpdateArgs {
+    /// Where to download the list from.
+    #[arg(
+        long,
+        default_value = "https://www.gstatic.com/ct/log_list/v3/log_list.json"
+    )]
+    pub url: url::Url,
+    /// Where to write it (default: `$XDG_CACHE_HOME/secaudit/log_list.json`, or `~/.cache/…`).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Trust only the CA certificates in this PEM file instead of the bundled Mozilla roots.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Connect to IP:PORT whenever HOST:PORT is requested. Repeatable.
+    #[arg(long = "connect", value_name = "HOST:PORT=IP:PORT")]
+    pub connects: Vec<ConnectOverride>,
 }
 
 /// `secaudit audit`.

@@ -474,3 +474,48 @@ async fn embedded_scts_from_test_logs() {
     );
     assert_eq!(single.apple_policy_compliant, Some(false));
 }
+
+#[allow(clippy::disallowed_macros)] // the skip notice goes to the test log
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ct_update_downloads_the_list_from_a_local_https_server() {
+    let Some(snapshot) = shared("log_list.json") else {
+        eprintln!("skipped: ../shared/data/ct is not present");
+        return;
+    };
+    let json = std::fs::read_to_string(&snapshot).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lab = Lab::start(LabSite {
+        host: "ct.secaudit.test".into(),
+        https: Reply::page(&json),
+        http: Reply::page("use https"),
+        tls: LabTls::default(),
+    })
+    .await
+    .unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &lab.ca_pem).unwrap();
+    let output = dir.path().join("cache/secaudit/log_list.json");
+    let run = crate::util::secaudit(vec![
+        "ct".into(),
+        "update".into(),
+        "--url".into(),
+        "https://ct.secaudit.test/log_list.json".into(),
+        "--connect".into(),
+        format!("ct.secaudit.test:443={}", lab.https_addr),
+        "--ca-file".into(),
+        ca.display().to_string(),
+        "--output".into(),
+        output.display().to_string(),
+    ])
+    .await;
+    assert_eq!(run.status.code(), Some(0), "{}", crate::util::stderr(&run));
+    assert!(
+        crate::util::stdout(&run)
+            .contains("wrote 75 logs (list version 80.14, 2026-01-02T12:57:01Z)")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        json,
+        "byte-for-byte"
+    );
+}
