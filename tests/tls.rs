@@ -16,12 +16,20 @@ use secaudit::tls_registry::Protocol;
 use tokio::time::Instant;
 
 async fn scan(addr: SocketAddr, trust: &TrustAnchors) -> (TlsEvidence, TlsFacts) {
+    scan_with(addr, trust, TlsLimits::default()).await
+}
+
+async fn scan_with(
+    addr: SocketAddr,
+    trust: &TrustAnchors,
+    limits: TlsLimits,
+) -> (TlsEvidence, TlsFacts) {
     let evidence = TlsScan::new(
         addr,
         "tls.secaudit.test",
         trust,
         Instant::now() + Duration::from_secs(30),
-        TlsLimits::default(),
+        limits,
     )
     .run()
     .await;
@@ -394,15 +402,7 @@ async fn connections_per_host_are_capped() {
         max_connections: 2,
         ..TlsLimits::default()
     };
-    let evidence = TlsScan::new(
-        addr,
-        "tls.secaudit.test",
-        &TrustAnchors::Bundled,
-        Instant::now() + Duration::from_secs(30),
-        limits,
-    )
-    .run()
-    .await;
+    let (evidence, facts) = scan_with(addr, &TrustAnchors::Bundled, limits).await;
     task.abort();
     assert!(evidence.attempts.len() >= 6);
     let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
@@ -410,7 +410,6 @@ async fn connections_per_host_are_capped() {
         (1..=2).contains(&peak),
         "peak of {peak} simultaneous connections"
     );
-    let facts = TlsFacts::derive(&evidence).facts;
     assert_eq!(
         facts.protocols.tls1_2,
         Some(false),
@@ -432,17 +431,9 @@ async fn a_silent_server_times_out_within_the_exchange_budget() {
         exchange_timeout: Duration::from_millis(300),
         ..TlsLimits::default()
     };
-    let evidence = TlsScan::new(
-        addr,
-        "tls.secaudit.test",
-        &TrustAnchors::Bundled,
-        Instant::now() + Duration::from_secs(30),
-        limits,
-    )
-    .run()
-    .await;
+    let (evidence, facts) = scan_with(addr, &TrustAnchors::Bundled, limits).await;
     task.abort();
-    let facts = TlsFacts::derive(&evidence).facts;
+    assert!(!evidence.attempts.is_empty());
     assert_eq!(facts.protocols.tls1_3, None);
     assert!(
         facts.protocols_errors["tls1_3"].starts_with("timeout"),
