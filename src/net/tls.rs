@@ -1,11 +1,14 @@
-//! TLS client configuration: which roots to trust, and a non-verifying twin used only to keep
-//! observing a site whose certificate failed (the failure itself is recorded as evidence).
+//! TLS client configuration: which roots to trust, and a verifier that records the verdict on the
+//! served chain instead of enforcing it, so a failure becomes evidence rather than a dead end.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use std::sync::Mutex;
+
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -92,19 +95,77 @@ impl TrustAnchors {
     }
 }
 
-/// A client configuration that accepts any certificate but still checks handshake signatures.
-///
-/// Used only after a verifying attempt failed and its reason was recorded.
-pub fn unverified_config(alpn: &[&[u8]]) -> Result<ClientConfig, String> {
-    let provider = provider();
-    let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate { provider }))
-        .with_no_client_auth();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    Ok(config)
+/// What the recording verifier saw during one handshake.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeenCertificate {
+    /// The chain as served, DER, leaf first.
+    pub chain: Vec<Vec<u8>>,
+    /// Length of the stapled OCSP response (0: none).
+    pub ocsp_len: usize,
+    /// Why the chain did not validate, in the validator's words.
+    pub error: Option<String>,
+    /// The error's class: `expired`, `not_valid_yet`, `not_valid_for_name`, `unknown_issuer`,
+    /// `bad_signature`, `revoked` or `other`.
+    pub error_code: Option<String>,
+}
+
+/// A verifier that validates the chain against the trust anchors, records the outcome, and lets
+/// the handshake continue either way — so a site with a broken certificate is still observed,
+/// in one connection, with the failure kept as evidence. Handshake signatures are always checked.
+#[derive(Debug)]
+pub struct RecordingVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    seen: Mutex<SeenCertificate>,
+}
+
+impl RecordingVerifier {
+    /// What the last handshake through this verifier showed.
+    pub fn seen(&self) -> SeenCertificate {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// A stable name for the class of a validation error (the Display text is for people).
+fn error_code(error: &rustls::Error) -> &'static str {
+    use rustls::CertificateError as C;
+    match error {
+        rustls::Error::InvalidCertificate(certificate) => match certificate {
+            C::Expired | C::ExpiredContext { .. } => "expired",
+            C::NotValidYet | C::NotValidYetContext { .. } => "not_valid_yet",
+            C::NotValidForName | C::NotValidForNameContext { .. } => "not_valid_for_name",
+            C::UnknownIssuer => "unknown_issuer",
+            C::BadSignature => "bad_signature",
+            C::Revoked => "revoked",
+            _ => "other",
+        },
+        _ => "other",
+    }
+}
+
+impl TrustAnchors {
+    /// A client configuration whose [`RecordingVerifier`] validates against these anchors and
+    /// records, instead of enforcing, the verdict.
+    pub fn recording_config(
+        &self,
+        alpn: &[&[u8]],
+    ) -> Result<(ClientConfig, Arc<RecordingVerifier>), String> {
+        let roots = Arc::new(self.root_store()?);
+        let inner = WebPkiServerVerifier::builder_with_provider(roots, provider())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let verifier = Arc::new(RecordingVerifier {
+            inner,
+            seen: Mutex::default(),
+        });
+        let mut config = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::clone(&verifier) as Arc<dyn ServerCertVerifier>)
+            .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        Ok((config, verifier))
+    }
 }
 
 /// The one crypto provider of the tree.
@@ -112,20 +173,32 @@ pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
-#[derive(Debug)]
-struct AcceptAnyCertificate {
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for AcceptAnyCertificate {
+impl ServerCertVerifier for RecordingVerifier {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let result = self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        *seen = SeenCertificate {
+            chain: std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.as_ref().to_vec())
+                .collect(),
+            ocsp_len: ocsp_response.len(),
+            error_code: result.as_ref().err().map(|e| error_code(e).to_string()),
+            error: result.err().map(|e| e.to_string()),
+        };
         Ok(ServerCertVerified::assertion())
     }
 
@@ -135,12 +208,7 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.inner.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -149,17 +217,10 @@ impl ServerCertVerifier for AcceptAnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.inner.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.inner.supported_verify_schemes()
     }
 }

@@ -1,8 +1,8 @@
 //! The HTTP probe: `http://HOST/` and `https://HOST/`, every redirect hop recorded.
 //!
 //! Redirects are followed here, one request per hop, so each response is kept with its headers
-//! exactly as received. A certificate failure is recorded on the hop and the request repeated
-//! without verification, so the headers of a site with a broken certificate are still observed.
+//! exactly as received. The TLS verifier records a certificate failure on the hop instead of
+//! aborting, so the headers of a site with a broken certificate are still observed.
 
 use std::error::Error as StdError;
 use std::net::SocketAddr;
@@ -15,7 +15,7 @@ use super::Limits;
 use crate::evidence::{
     BodySample, ChainEnd, FailureKind, FetchChain, HeaderLine, HttpEvidence, HttpHop, ProbeError,
 };
-use crate::net::{Resolver, TrustAnchors, tls};
+use crate::net::{Resolver, TrustAnchors};
 use crate::target::Target;
 
 const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];
@@ -26,12 +26,6 @@ pub struct HttpProbe<'a> {
     trust: &'a TrustAnchors,
     deadline: Instant,
     limits: Limits,
-}
-
-/// A failed request, with whether a certificate problem caused it.
-struct RequestFailure {
-    error: ProbeError,
-    certificate: bool,
 }
 
 impl<'a> HttpProbe<'a> {
@@ -125,24 +119,15 @@ impl<'a> HttpProbe<'a> {
         let port = url.port_or_known_default().unwrap_or(443);
         let addrs = self.resolver.addresses(&host, port).await?;
         let target = RequestTarget::new(url, self.resolver.connect_override(&host, port));
-        let verifying = self
+        let (tls_config, verifier) = self
             .trust
-            .verifying_config(ALPN_HTTP1)
+            .recording_config(ALPN_HTTP1)
             .map_err(|e| ProbeError::new(FailureKind::Other, e))?;
-        match self.request(&target, &host, &addrs, verifying).await {
-            Ok(hop) => Ok(hop),
-            Err(failure) if failure.certificate => {
-                let unverified = tls::unverified_config(ALPN_HTTP1)
-                    .map_err(|e| ProbeError::new(FailureKind::Other, e))?;
-                let mut hop = self
-                    .request(&target, &host, &addrs, unverified)
-                    .await
-                    .map_err(|retry| retry.error)?;
-                hop.certificate_error = Some(failure.error.message);
-                Ok(hop)
-            }
-            Err(failure) => Err(failure.error),
+        let mut hop = self.request(&target, &host, &addrs, tls_config).await?;
+        if url.scheme() == "https" {
+            hop.certificate_error = verifier.seen().error;
         }
+        Ok(hop)
     }
 
     async fn request(
@@ -151,13 +136,13 @@ impl<'a> HttpProbe<'a> {
         host: &str,
         addrs: &[SocketAddr],
         tls_config: rustls::ClientConfig,
-    ) -> Result<HttpHop, RequestFailure> {
+    ) -> Result<HttpHop, ProbeError> {
         let now = Instant::now();
         if now >= self.deadline {
-            return Err(RequestFailure {
-                error: ProbeError::new(FailureKind::Timeout, "audit deadline reached"),
-                certificate: false,
-            });
+            return Err(ProbeError::new(
+                FailureKind::Timeout,
+                "audit deadline reached",
+            ));
         }
         let budget = (self.deadline - now).min(self.limits.request_timeout);
         let client = reqwest::Client::builder()
@@ -268,13 +253,12 @@ async fn read_body(
 }
 
 /// Turns a reqwest error into evidence: the class of failure and the whole cause chain.
-fn classify(err: &reqwest::Error) -> RequestFailure {
+fn classify(err: &reqwest::Error) -> ProbeError {
     let mut kind = if err.is_timeout() {
         FailureKind::Timeout
     } else {
         FailureKind::Other
     };
-    let mut certificate = false;
     let mut messages: Vec<String> = Vec::new();
     let mut source: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(current) = source {
@@ -282,10 +266,7 @@ fn classify(err: &reqwest::Error) -> RequestFailure {
         if !messages.iter().any(|m| m.contains(&text)) {
             messages.push(text);
         }
-        if let Some(rustls_err) = as_rustls_error(current) {
-            if matches!(rustls_err, rustls::Error::InvalidCertificate(_)) {
-                certificate = true;
-            }
+        if as_rustls_error(current).is_some() {
             kind = FailureKind::Tls;
         } else if let Some(io) = current.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind as K;
@@ -313,7 +294,6 @@ fn classify(err: &reqwest::Error) -> RequestFailure {
     let lower = message.to_ascii_lowercase();
     if kind == FailureKind::Other {
         if lower.contains("invalid peer certificate") {
-            certificate = true;
             kind = FailureKind::Tls;
         } else if lower.contains("connection refused") {
             kind = FailureKind::Refused;
@@ -325,10 +305,7 @@ fn classify(err: &reqwest::Error) -> RequestFailure {
             kind = FailureKind::Tls;
         }
     }
-    RequestFailure {
-        error: ProbeError::new(kind, message),
-        certificate,
-    }
+    ProbeError::new(kind, message)
 }
 
 fn as_rustls_error<'e>(err: &'e (dyn StdError + 'static)) -> Option<&'e rustls::Error> {
