@@ -50,7 +50,7 @@ async fn facts_for(shape: LabCert, bundled: bool) -> CertFacts {
     .run()
     .await;
     let handshake = evidence.handshakes.first().expect("a handshake");
-    match derive(&handshake.outcome, now()) {
+    match derive(&handshake.outcome, now(), None) {
         CertDerivation::Facts(facts) => *facts,
         CertDerivation::Unobserved(reason) => panic!("no certificate facts: {reason}"),
     }
@@ -264,7 +264,7 @@ fn real_certificates_with_embedded_scts() {
             certificate_error: None,
             certificate_error_code: None,
         };
-        let CertDerivation::Facts(facts) = derive(&outcome, now()) else {
+        let CertDerivation::Facts(facts) = derive(&outcome, now(), None) else {
             panic!("{dir}: no facts");
         };
         assert!(facts.san.iter().any(|s| s == san), "{dir}: {:?}", facts.san);

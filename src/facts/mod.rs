@@ -239,15 +239,15 @@ impl Facts {
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let cert = match evidence.tls.as_ref().and_then(|t| t.handshakes.first()) {
-            Some(handshake) => match x509::derive(&handshake.outcome, now) {
-                x509::CertDerivation::Facts(mut facts) => {
-                    facts.ct = ct_facts(
-                        &handshake.outcome,
-                        ct_logs,
-                        facts.validity_days,
-                        now,
-                        &mut unobserved,
-                    );
+            Some(handshake) => match x509::derive(&handshake.outcome, now, ct_logs) {
+                x509::CertDerivation::Facts(facts) => {
+                    if ct_logs.is_none() && facts.ct.is_some() {
+                        unobserved.insert(
+                            "cert.ct".to_string(),
+                            "no CT log list: run `secaudit ct update` or pass --ct-log-list FILE"
+                                .to_string(),
+                        );
+                    }
                     Some(*facts)
                 }
                 x509::CertDerivation::Unobserved(reason) => {
@@ -288,35 +288,6 @@ impl Facts {
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
-}
-
-/// Verifies the embedded SCTs of the handshake's leaf and derives the CT facts.
-fn ct_facts(
-    outcome: &crate::evidence::tls::HandshakeOutcome,
-    logs: Option<&crate::ct::LogList>,
-    validity_days: i64,
-    now: i64,
-    unobserved: &mut BTreeMap<String, String>,
-) -> Option<ct::CtFacts> {
-    use base64::Engine;
-    let crate::evidence::tls::HandshakeOutcome::Completed { certificates, .. } = outcome else {
-        return None;
-    };
-    let engine = base64::engine::general_purpose::STANDARD;
-    let chain: Vec<Vec<u8>> = certificates
-        .iter()
-        .filter_map(|c| engine.decode(c).ok())
-        .collect();
-    let leaf = chain.first()?;
-    let checks = crate::ct::check_embedded_scts(leaf, chain.get(1).map(Vec::as_slice), logs)?;
-    if logs.is_none() {
-        unobserved.insert(
-            "cert.ct".to_string(),
-            "no CT log list: run `secaudit ct update` or pass --ct-log-list FILE".to_string(),
-        );
-    }
-    let now_ms = u64::try_from(now).unwrap_or(0).saturating_mul(1000);
-    Some(ct::derive(&checks, logs, validity_days, now_ms))
 }
 
 /// The last response of a chain that ended normally.

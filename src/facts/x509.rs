@@ -111,8 +111,13 @@ pub enum CertDerivation {
     Unobserved(String),
 }
 
-/// Derives certificate facts from the main handshake, judging validity at `now` (Unix seconds).
-pub fn derive(outcome: &HandshakeOutcome, now: i64) -> CertDerivation {
+/// Derives certificate facts from the main handshake, judging validity at `now` (Unix seconds)
+/// and verifying the embedded SCTs against `ct_logs` when a CT log list is available.
+pub fn derive(
+    outcome: &HandshakeOutcome,
+    now: i64,
+    ct_logs: Option<&crate::ct::LogList>,
+) -> CertDerivation {
     let (certificates, error) = match outcome {
         HandshakeOutcome::Completed {
             certificates,
@@ -143,10 +148,13 @@ pub fn derive(outcome: &HandshakeOutcome, now: i64) -> CertDerivation {
     let Some(leaf) = parsed.first() else {
         return CertDerivation::Unobserved("the server sent no parsable certificate".to_string());
     };
-    match leaf_facts(leaf, &parsed, error, now) {
-        Some(facts) => CertDerivation::Facts(Box::new(facts)),
-        None => CertDerivation::Unobserved("the leaf certificate could not be parsed".to_string()),
-    }
+    let Some(mut facts) = leaf_facts(leaf, &parsed, error, now) else {
+        return CertDerivation::Unobserved("the leaf certificate could not be parsed".to_string());
+    };
+    let now_ms = u64::try_from(now).unwrap_or(0).saturating_mul(1000);
+    facts.ct = crate::ct::check_embedded_scts(&ders[0], ders.get(1).map(Vec::as_slice), ct_logs)
+        .map(|checks| super::ct::derive(&checks, ct_logs, facts.validity_days, now_ms));
+    CertDerivation::Facts(Box::new(facts))
 }
 
 fn leaf_facts(
@@ -369,10 +377,10 @@ mod tests {
             if round % 3 == 0 {
                 bytes.truncate(at);
             }
-            let _ = derive(&completed(vec![engine.encode(&bytes)], None), 0);
+            let _ = derive(&completed(vec![engine.encode(&bytes)], None), 0, None);
         }
         assert!(matches!(
-            derive(&completed(vec!["not base64!".into()], None), 0),
+            derive(&completed(vec!["not base64!".into()], None), 0, None),
             CertDerivation::Unobserved(_)
         ));
     }
@@ -385,7 +393,7 @@ mod tests {
         let der = cert.cert.der().to_vec();
         let encoded = base64::engine::general_purpose::STANDARD.encode(&der);
         let CertDerivation::Facts(facts) =
-            derive(&completed(vec![encoded], Some("UnknownIssuer")), 0)
+            derive(&completed(vec![encoded], Some("UnknownIssuer")), 0, None)
         else {
             panic!("no facts")
         };

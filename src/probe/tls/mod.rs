@@ -18,7 +18,7 @@ use futures_util::future::join_all;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::evidence::tls::{HandshakeRecord, KeyExchangeInfo, TlsAttempt, TlsEvidence, TlsReply};
+use crate::evidence::tls::{HandshakeRecord, TlsAttempt, TlsEvidence, TlsReply};
 use crate::net::TrustAnchors;
 use crate::tls_registry::{self, Protocol, SSL2_CIPHERS};
 use hello::ClientHelloSpec;
@@ -203,10 +203,7 @@ impl<'a> TlsScan<'a> {
                 .copied()
                 .filter(|p| *p >= Protocol::Tls1_0)
                 .collect();
-            let (Some(&highest), Some(&lower)) = (modern.last(), modern.iter().rev().nth(1)) else {
-                return None;
-            };
-            let _ = highest;
+            let &lower = modern.iter().rev().nth(1)?;
             let mut spec = ClientHelloSpec::new(
                 lower,
                 tls_registry::suites_for(lower),
@@ -369,12 +366,4 @@ fn hello_sni(name: &str) -> Option<String> {
 /// The key-exchange family of a suite.
 pub fn kx_of(suite: u16) -> Option<tls_parser::TlsCipherKx> {
     tls_parser::TlsCipherSuite::from_id(suite).map(|s| s.kx)
-}
-
-/// The ECDHE group or DHE size a reply reports.
-pub fn key_exchange(reply: &TlsReply) -> Option<&KeyExchangeInfo> {
-    match reply {
-        TlsReply::ServerHello(info) => info.key_exchange.as_ref(),
-        _ => None,
-    }
 }

@@ -6,7 +6,6 @@
 //! stalling or flooding server ends as `Timeout` or `Malformed`, never a hang.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -114,9 +113,6 @@ pub async fn exchange(
         }
     }
 }
-
-/// The default per-exchange time budget, used when the deadline is further away.
-pub const EXCHANGE_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn io_reply(error: &std::io::Error) -> TlsReply {
     use std::io::ErrorKind as K;
