@@ -15,6 +15,7 @@ pub mod facts;
 pub mod grade;
 pub mod lab;
 pub mod net;
+pub mod ocsp;
 pub mod policy;
 pub mod probe;
 pub mod report;

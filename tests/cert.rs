@@ -261,6 +261,7 @@ fn real_certificates_with_embedded_scts() {
             alpn: None,
             certificates: chain,
             ocsp_response_len: 0,
+            ocsp_response: None,
             certificate_error: None,
             certificate_error_code: None,
         };

@@ -9,4 +9,6 @@ pub mod loglist;
 pub mod sct;
 
 pub use loglist::{LogInfo, LogList, LogListError};
-pub use sct::{SctCheck, SctStatus, check_embedded_scts};
+pub use sct::{
+    SctCheck, SctSource, SctStatus, SignedEntry, check_delivered_scts, check_embedded_scts,
+};

@@ -23,6 +23,23 @@ pub struct TlsEvidence {
     pub attempts: Vec<TlsAttempt>,
     /// Full handshakes made with rustls.
     pub handshakes: Vec<HandshakeRecord>,
+    /// The chain of the `certificate` attempt (a TLS ≤ 1.2 Certificate message, read raw)
+    /// validated against the trust anchors when the probe ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_check: Option<ChainCheck>,
+}
+
+/// The verdict of validating a served chain against the trust anchors for the host name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChainCheck {
+    /// Why the chain did not validate (absent: it did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The validator's error class: `expired`, `not_valid_yet`, `not_valid_for_name`,
+    /// `unknown_issuer`, `bad_signature`, `revoked` or `other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
 }
 
 /// One ClientHello and the reply.
@@ -155,6 +172,18 @@ pub struct ServerHelloInfo {
     /// Number of certificates in the Certificate message, when read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_count: Option<u32>,
+    /// The Certificate message's chain exactly as served, DER in base64, leaf first (kept for
+    /// the `certificate` attempt only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<String>,
+    /// The OCSP response of the CertificateStatus message, DER in base64 (`certificate`
+    /// attempt only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocsp_response: Option<String>,
+    /// The `signed_certificate_timestamp` extension's SignedCertificateTimestampList (RFC 6962
+    /// section 3.3), base64 (`certificate` attempt only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sct_list: Option<String>,
     /// The RFC 8446 downgrade sentinel at the end of the server random: 1 (`DOWNGRD\x01`, a
     /// TLS 1.3 server answering TLS 1.2) or 0 (`DOWNGRD\x00`, answering TLS 1.1 or older).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,6 +248,9 @@ pub enum HandshakeOutcome {
         certificates: Vec<String>,
         /// Size of the stapled OCSP response (0 when none was stapled).
         ocsp_response_len: u64,
+        /// The stapled OCSP response, DER in base64.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ocsp_response: Option<String>,
         /// Why the chain did not validate against the trust anchors (the handshake was then
         /// completed without validation to observe the rest).
         #[serde(default, skip_serializing_if = "Option::is_none")]

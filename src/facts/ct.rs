@@ -1,4 +1,5 @@
-//! Certificate-transparency facts: every embedded SCT verified against the CT log list, and the
+//! Certificate-transparency facts: every SCT — embedded in the certificate, sent in the TLS
+//! extension, or carried by the stapled OCSP response — verified against the CT log list, and the
 //! Chrome and Apple CT policies evaluated on the result.
 //!
 //! Without a log list nothing is verified: the counts are absent (inconclusive), never zero.
@@ -7,13 +8,19 @@ use base64::Engine;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::ct::{LogList, SctCheck, SctStatus};
+use crate::ct::{LogList, SctCheck, SctSource, SctStatus};
 
 /// CT facts of the leaf certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CtFacts {
-    /// SCTs embedded in the certificate.
+    /// SCTs seen, whichever way they were delivered.
     pub sct_count: u32,
+    /// SCTs embedded in the certificate.
+    pub embedded_count: u32,
+    /// SCTs sent in the TLS `signed_certificate_timestamp` extension.
+    pub tls_extension_count: u32,
+    /// SCTs in the stapled OCSP response.
+    pub ocsp_count: u32,
     /// SCTs whose log signature verifies (absent without a log list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_count: Option<u32>,
@@ -28,11 +35,14 @@ pub struct CtFacts {
     pub operator_count: Option<u32>,
     /// SCTs dated after the audit.
     pub future_timestamp_count: u32,
-    /// The valid SCTs satisfy the Chrome CT policy (2 SCTs for certificates valid up to 180 days,
-    /// 3 beyond, from at least two operators).
+    /// The valid SCTs satisfy the Chrome CT policy: embedded, 2 SCTs for certificates valid up to
+    /// 180 days and 3 beyond; delivered by TLS or OCSP, 2 — in both cases from logs that are or
+    /// were qualified (usable, qualified, read-only, retired), at least one of them still
+    /// usable, qualified or read-only, and from at least two operators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chrome_policy_compliant: Option<bool>,
-    /// The valid SCTs satisfy the Apple CT policy (same counts and operator diversity).
+    /// The valid SCTs satisfy the Apple CT policy (the same counts, log states and operator
+    /// diversity).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apple_policy_compliant: Option<bool>,
     /// `log_list_timestamp` of the log list used.
@@ -45,6 +55,8 @@ pub struct CtFacts {
 /// One SCT.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SctFacts {
+    /// How it was delivered: `embedded`, `tls_extension` or `ocsp`.
+    pub source: String,
     /// The log id, base64.
     pub log_id: String,
     /// The log's description, when the list knows it.
@@ -83,10 +95,15 @@ pub fn derive(
     operators.sort_unstable();
     operators.dedup();
     let operator_count = u32::try_from(operators.len()).unwrap_or(u32::MAX);
-    let required = if validity_days <= 180 { 2 } else { 3 };
-    let compliant = valid >= required && operator_count >= 2;
+    let compliant = policy_compliant(checks, validity_days);
+    let from = |source: SctSource| {
+        u32::try_from(checks.iter().filter(|c| c.source == source).count()).unwrap_or(u32::MAX)
+    };
     CtFacts {
         sct_count: u32::try_from(checks.len()).unwrap_or(u32::MAX),
+        embedded_count: from(SctSource::Embedded),
+        tls_extension_count: from(SctSource::TlsExtension),
+        ocsp_count: from(SctSource::Ocsp),
         valid_count: verified.then_some(valid),
         invalid_count: verified.then(|| count(&SctStatus::InvalidSignature)),
         unknown_log_count: verified.then(|| count(&SctStatus::UnknownLog)),
@@ -108,6 +125,7 @@ pub fn derive(
                     SctStatus::Unverifiable(reason) => ("unverifiable", Some(reason.clone())),
                 };
                 SctFacts {
+                    source: check.source.as_str().to_string(),
                     log_id: base64::engine::general_purpose::STANDARD.encode(check.log_id),
                     log: check.log.clone(),
                     operator: check.operator.clone(),
@@ -124,18 +142,102 @@ pub fn derive(
     }
 }
 
+/// Log states whose SCTs count: the log is or was qualified.
+const ONCE_QUALIFIED: [&str; 4] = ["usable", "qualified", "readonly", "retired"];
+/// Log states of a log that is still qualified.
+const STILL_QUALIFIED: [&str; 3] = ["usable", "qualified", "readonly"];
+
+/// The Chrome (and Apple) CT policy: enough valid SCTs from qualifying logs of at least two
+/// operators, either embedded (2 up to 180 days of validity, 3 beyond) or delivered by TLS/OCSP
+/// (2), with at least one from a log that is still qualified.
+fn policy_compliant(checks: &[SctCheck], validity_days: i64) -> bool {
+    let counted = |embedded: bool| -> Vec<&SctCheck> {
+        checks
+            .iter()
+            .filter(|c| (c.source == SctSource::Embedded) == embedded)
+            .filter(|c| c.status == SctStatus::Valid)
+            .filter(|c| c.log_state.as_deref().is_some_and(|s| ONCE_QUALIFIED.contains(&s)))
+            .collect()
+    };
+    let satisfies = |set: &[&SctCheck], required: usize| {
+        let mut operators: Vec<&str> = set.iter().filter_map(|c| c.operator.as_deref()).collect();
+        operators.sort_unstable();
+        operators.dedup();
+        set.len() >= required
+            && operators.len() >= 2
+            && set.iter().any(|c| {
+                c.log_state
+                    .as_deref()
+                    .is_some_and(|s| STILL_QUALIFIED.contains(&s))
+            })
+    };
+    let embedded_required = if validity_days <= 180 { 2 } else { 3 };
+    satisfies(&counted(true), embedded_required) || satisfies(&counted(false), 2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn check(operator: &str, status: SctStatus, timestamp_ms: u64) -> SctCheck {
         SctCheck {
+            source: SctSource::Embedded,
             log_id: [1; 32],
             log: Some("log".into()),
             operator: Some(operator.into()),
+            log_state: Some("usable".into()),
             timestamp_ms,
             status,
         }
+    }
+
+    fn delivered(operator: &str, state: &str) -> SctCheck {
+        SctCheck {
+            source: SctSource::TlsExtension,
+            log_state: Some(state.into()),
+            ..check(operator, SctStatus::Valid, 0)
+        }
+    }
+
+    #[test]
+    fn delivered_scts_need_two_whatever_the_lifetime() {
+        let two = [delivered("A", "usable"), delivered("B", "qualified")];
+        let facts = derive(&two, Some(&list()), 398, 10);
+        assert_eq!(facts.chrome_policy_compliant, Some(true));
+        assert_eq!((facts.tls_extension_count, facts.embedded_count), (2, 0));
+        assert_eq!(facts.scts[0].source, "tls_extension");
+        // Embedded SCTs of a one-year certificate need three; two delivered ones do not add up
+        // with one embedded one into a compliant set.
+        let mixed = [
+            check("A", SctStatus::Valid, 0),
+            check("B", SctStatus::Valid, 0),
+            delivered("C", "usable"),
+        ];
+        assert_eq!(
+            derive(&mixed, Some(&list()), 365, 10).chrome_policy_compliant,
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn log_states_decide_what_counts() {
+        let rejected = [delivered("A", "usable"), delivered("B", "rejected")];
+        assert_eq!(
+            derive(&rejected, Some(&list()), 90, 10).chrome_policy_compliant,
+            Some(false),
+            "a rejected log never counts"
+        );
+        let retired_only = [delivered("A", "retired"), delivered("B", "retired")];
+        assert_eq!(
+            derive(&retired_only, Some(&list()), 90, 10).chrome_policy_compliant,
+            Some(false),
+            "one SCT must come from a log that is still qualified"
+        );
+        let one_retired = [delivered("A", "retired"), delivered("B", "readonly")];
+        assert_eq!(
+            derive(&one_retired, Some(&list()), 90, 10).chrome_policy_compliant,
+            Some(true)
+        );
     }
 
     fn list() -> LogList {

@@ -238,8 +238,8 @@ impl Facts {
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        let cert = match evidence.tls.as_ref().and_then(|t| t.handshakes.first()) {
-            Some(handshake) => match x509::derive(&handshake.outcome, now, ct_logs) {
+        let cert = match evidence.tls.as_ref() {
+            Some(scan) => match x509::derive(scan, now, ct_logs) {
                 x509::CertDerivation::Facts(facts) => {
                     if ct_logs.is_none() && facts.ct.is_some() {
                         unobserved.insert(
@@ -256,7 +256,7 @@ impl Facts {
                 }
             },
             None => {
-                unobserved.insert("cert".to_string(), "no TLS handshake was made".to_string());
+                unobserved.insert("cert".to_string(), "the TLS scan did not run".to_string());
                 None
             }
         };

@@ -4,17 +4,21 @@
 //! "Now" is the time the evidence was collected, so the same evidence always gives the same
 //! `days_until_expiry`.
 
-use base64::Engine;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
-use crate::evidence::tls::HandshakeOutcome;
+use crate::ct::SctSource;
+use crate::evidence::tls::{HandshakeOutcome, TlsEvidence, TlsReply};
+use crate::ocsp::LeafStatus;
 
 /// Certificate facts of the HTTPS endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CertFacts {
+    /// Where the chain was read: `handshake` (a full rustls handshake) or `certificate_message`
+    /// (the raw TLS ≤ 1.2 Certificate message, when no handshake completed).
+    pub source: String,
     /// The chain validates against the trust anchors for the host name.
     pub trusted: bool,
     /// Why not: `expired`, `not_yet_valid`, `hostname_mismatch`, `self_signed`,
@@ -28,6 +32,10 @@ pub struct CertFacts {
     pub chain_length: u32,
     /// Each served certificate is issued by the next one.
     pub chain_in_order: bool,
+    /// Served certificates that are not on the path from the leaf up (sent for nothing).
+    pub chain_extra_count: u32,
+    /// A self-signed CA certificate (a root) was served; clients never use it.
+    pub chain_includes_root: bool,
     /// The leaf's subject.
     pub subject: String,
     /// The leaf's issuer.
@@ -54,9 +62,55 @@ pub struct CertFacts {
     pub must_staple: bool,
     /// Signed certificate timestamps embedded in the leaf.
     pub embedded_sct_count: u32,
-    /// Certificate transparency: the embedded SCTs verified against the CT log list.
+    /// The stapled OCSP response.
+    pub ocsp: OcspFacts,
+    /// Certificate transparency: every SCT (embedded, TLS extension, OCSP) verified against the
+    /// CT log list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ct: Option<super::ct::CtFacts>,
+}
+
+/// The stapled OCSP response, decoded and checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OcspFacts {
+    /// The server stapled a response.
+    pub stapled: bool,
+    /// Why the staple could not be decoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_error: Option<String>,
+    /// `successful`, `malformed_request`, `internal_error`, `try_later`, `sig_required` or
+    /// `unauthorized`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_status: Option<String>,
+    /// The leaf's status: `good`, `revoked` or `unknown`; `no_response` when no single response
+    /// in the staple is about the leaf.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// `producedAt`, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub produced_at: Option<String>,
+    /// `thisUpdate` of the leaf's response, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub this_update: Option<String>,
+    /// `nextUpdate` of the leaf's response, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_update: Option<String>,
+    /// The audit time lies between `thisUpdate` and `nextUpdate` (5 minutes of clock skew
+    /// allowed; no `nextUpdate` means not fresh).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fresh: Option<bool>,
+    /// The responder's signature verifies (issuer, or a delegated responder it signed); absent
+    /// when the issuer was not served or the algorithm is not supported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_valid: Option<bool>,
+    /// When the leaf was revoked, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_time: Option<String>,
+    /// The CRL reason given for the revocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_reason: Option<String>,
+    /// SCTs in the leaf's response.
+    pub sct_count: u32,
 }
 
 /// Why a chain is not trusted.
@@ -111,35 +165,67 @@ pub enum CertDerivation {
     Unobserved(String),
 }
 
-/// Derives certificate facts from the main handshake, judging validity at `now` (Unix seconds)
-/// and verifying the embedded SCTs against `ct_logs` when a CT log list is available.
-pub fn derive(
-    outcome: &HandshakeOutcome,
-    now: i64,
-    ct_logs: Option<&crate::ct::LogList>,
-) -> CertDerivation {
-    let (certificates, error) = match outcome {
-        HandshakeOutcome::Completed {
-            certificates,
-            certificate_error,
-            certificate_error_code,
-            ..
-        } => (
-            certificates,
-            certificate_error.as_ref().map(|detail| {
-                (
-                    detail.as_str(),
-                    certificate_error_code.as_deref().unwrap_or("other"),
-                )
+/// The chain a scan observed, with the validator's verdict and what came with it.
+struct Served<'a> {
+    source: &'static str,
+    certificates: &'a [String],
+    /// (detail, class) of a validation failure.
+    error: Option<(&'a str, &'a str)>,
+    ocsp: Option<&'a str>,
+}
+
+/// Derives certificate facts from a TLS scan: the chain of the main rustls handshake, or, when
+/// none completed, the raw Certificate message of the `certificate` attempt. Validity is judged
+/// at `now` (Unix seconds); every SCT is verified against `ct_logs` when a list is available.
+pub fn derive(scan: &TlsEvidence, now: i64, ct_logs: Option<&crate::ct::LogList>) -> CertDerivation {
+    let raw = scan
+        .attempts
+        .iter()
+        .filter(|a| a.purpose == "certificate")
+        .find_map(|a| match &a.reply {
+            TlsReply::ServerHello(info) if !info.certificates.is_empty() => Some(info),
+            _ => None,
+        });
+    let handshake = scan.handshakes.first().map(|h| &h.outcome);
+    let served = match (handshake, raw) {
+        (
+            Some(HandshakeOutcome::Completed {
+                certificates,
+                certificate_error,
+                certificate_error_code,
+                ocsp_response,
+                ..
             }),
-        ),
-        HandshakeOutcome::Failed { error } => {
+            _,
+        ) => Served {
+            source: "handshake",
+            certificates,
+            error: certificate_error.as_deref().map(|detail| {
+                (detail, certificate_error_code.as_deref().unwrap_or("other"))
+            }),
+            ocsp: ocsp_response.as_deref(),
+        },
+        (_, Some(info)) => Served {
+            source: "certificate_message",
+            certificates: &info.certificates,
+            error: scan.certificate_check.as_ref().and_then(|check| {
+                check.error.as_deref().map(|detail| {
+                    (detail, check.error_code.as_deref().unwrap_or("other"))
+                })
+            }),
+            ocsp: info.ocsp_response.as_deref(),
+        },
+        (Some(HandshakeOutcome::Failed { error }), None) => {
             return CertDerivation::Unobserved(format!("no handshake completed: {error}"));
         }
+        (None, None) => {
+            return CertDerivation::Unobserved("no TLS handshake was made".to_string());
+        }
     };
-    let ders: Vec<Vec<u8>> = certificates
+    let ders: Vec<Vec<u8>> = served
+        .certificates
         .iter()
-        .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .filter_map(|b64| crate::evidence::decode_bytes(b64))
         .collect();
     let parsed: Vec<X509Certificate<'_>> = ders
         .iter()
@@ -148,13 +234,120 @@ pub fn derive(
     let Some(leaf) = parsed.first() else {
         return CertDerivation::Unobserved("the server sent no parsable certificate".to_string());
     };
-    let Some(mut facts) = leaf_facts(leaf, &parsed, error, now) else {
+    let Some(mut facts) = leaf_facts(leaf, &parsed, served.error, now) else {
         return CertDerivation::Unobserved("the leaf certificate could not be parsed".to_string());
     };
+    facts.source = served.source.to_string();
+    let leaf_der = &ders[0];
+    let issuer_der = issuer_of(&parsed).and_then(|i| ders.get(i)).map(Vec::as_slice);
+    // The raw hello may have been answered with another certificate (e.g. RSA instead of ECDSA):
+    // what it carried counts only when it is about the same leaf.
+    let raw_same_leaf = raw.filter(|info| {
+        info.certificates.first().and_then(|b64| crate::evidence::decode_bytes(b64)).as_ref()
+            == Some(leaf_der)
+    });
+    let staple = served
+        .ocsp
+        .or_else(|| raw_same_leaf.and_then(|info| info.ocsp_response.as_deref()))
+        .and_then(crate::evidence::decode_bytes);
+    let (ocsp, ocsp_scts) = ocsp_facts(staple.as_deref(), leaf_der, issuer_der, now);
+    facts.ocsp = ocsp;
     let now_ms = u64::try_from(now).unwrap_or(0).saturating_mul(1000);
-    facts.ct = crate::ct::check_embedded_scts(&ders[0], ders.get(1).map(Vec::as_slice), ct_logs)
-        .map(|checks| super::ct::derive(&checks, ct_logs, facts.validity_days, now_ms));
+    let mut checks = crate::ct::check_embedded_scts(leaf_der, issuer_der, ct_logs);
+    let delivered = [
+        (
+            raw_same_leaf
+                .and_then(|info| info.sct_list.as_deref())
+                .and_then(crate::evidence::decode_bytes),
+            SctSource::TlsExtension,
+        ),
+        (ocsp_scts, SctSource::Ocsp),
+    ];
+    for (list, source) in delivered {
+        if let (Some(list), Some(all)) = (list, checks.as_mut()) {
+            // A list that does not parse is no SCT at all, as for a browser.
+            all.extend(
+                crate::ct::check_delivered_scts(&list, source, leaf_der, ct_logs)
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    facts.ct = checks.map(|checks| super::ct::derive(&checks, ct_logs, facts.validity_days, now_ms));
     CertDerivation::Facts(Box::new(facts))
+}
+
+/// Index of the leaf's issuer among the served certificates.
+fn issuer_of(chain: &[X509Certificate<'_>]) -> Option<usize> {
+    let leaf = chain.first()?;
+    chain
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, c)| c.subject().as_raw() == leaf.issuer().as_raw())
+        .map(|(i, _)| i)
+}
+
+/// OCSP facts for a staple, and the SCT list it carried for the leaf.
+fn ocsp_facts(
+    staple: Option<&[u8]>,
+    leaf: &[u8],
+    issuer: Option<&[u8]>,
+    now: i64,
+) -> (OcspFacts, Option<Vec<u8>>) {
+    let Some(staple) = staple else {
+        return (OcspFacts::default(), None);
+    };
+    let decoded = match crate::ocsp::inspect(staple, leaf, issuer) {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            return (
+                OcspFacts {
+                    stapled: true,
+                    parse_error: Some(e.to_string()),
+                    ..OcspFacts::default()
+                },
+                None,
+            );
+        }
+    };
+    let mut facts = OcspFacts {
+        stapled: true,
+        response_status: Some(decoded.response_status.to_string()),
+        produced_at: decoded.produced_at.map(rfc3339),
+        signature_valid: decoded.signature_valid,
+        ..OcspFacts::default()
+    };
+    if decoded.response_status != "successful" {
+        return (facts, None);
+    }
+    let Some(single) = decoded.leaf else {
+        facts.status = Some("no_response".to_string());
+        return (facts, None);
+    };
+    const SKEW: i64 = 300;
+    facts.status = Some(
+        match &single.status {
+            LeafStatus::Good => "good",
+            LeafStatus::Revoked { .. } => "revoked",
+            LeafStatus::Unknown => "unknown",
+        }
+        .to_string(),
+    );
+    if let LeafStatus::Revoked { time, reason } = &single.status {
+        facts.revocation_time = Some(rfc3339(*time));
+        facts.revocation_reason.clone_from(reason);
+    }
+    facts.this_update = Some(rfc3339(single.this_update));
+    facts.next_update = single.next_update.map(rfc3339);
+    facts.fresh = Some(
+        single.this_update <= now + SKEW && single.next_update.is_some_and(|next| now < next + SKEW),
+    );
+    let sct_list = single.sct_list;
+    facts.sct_count = sct_list
+        .as_deref()
+        .and_then(|list| crate::ct::check_delivered_scts(list, SctSource::Ocsp, leaf, None).ok())
+        .map_or(0, |scts| u32::try_from(scts.len()).unwrap_or(u32::MAX));
+    (facts, sct_list)
 }
 
 fn leaf_facts(
@@ -188,6 +381,13 @@ fn leaf_facts(
     let chain_in_order = chain
         .windows(2)
         .all(|pair| pair[0].issuer().as_raw() == pair[1].subject().as_raw());
+    let on_path = path_from_leaf(chain);
+    let chain_extra_count =
+        u32::try_from(chain.len().saturating_sub(on_path.len())).unwrap_or(u32::MAX);
+    let chain_includes_root = chain
+        .iter()
+        .skip(1)
+        .any(|c| c.subject().as_raw() == c.issuer().as_raw());
     let trust_error = error.map(|(_, code)| classify(code, self_signed, issuer_served));
     let mut must_staple = false;
     let mut embedded_sct_count = 0;
@@ -202,6 +402,10 @@ fn leaf_facts(
         }
     }
     Some(CertFacts {
+        source: String::new(),
+        chain_extra_count,
+        chain_includes_root,
+        ocsp: OcspFacts::default(),
         trusted: error.is_none(),
         trust_error,
         trust_error_detail: error.map(|(detail, _)| detail.to_string()),
@@ -222,6 +426,29 @@ fn leaf_facts(
         embedded_sct_count,
         ct: None,
     })
+}
+
+/// Indices of the served certificates on the path leaf → issuer → … as far as it is served.
+fn path_from_leaf(chain: &[X509Certificate<'_>]) -> Vec<usize> {
+    let mut path = vec![0];
+    let mut current = 0;
+    while path.len() < chain.len() {
+        let here = &chain[current];
+        if here.subject().as_raw() == here.issuer().as_raw() {
+            break;
+        }
+        let next = chain.iter().enumerate().find(|(i, c)| {
+            !path.contains(i) && c.subject().as_raw() == here.issuer().as_raw()
+        });
+        match next {
+            Some((i, _)) => {
+                path.push(i);
+                current = i;
+            }
+            None => break,
+        }
+    }
+    path
 }
 
 fn rfc3339(unix: i64) -> String {
@@ -319,16 +546,28 @@ fn signature_facts(oid: &str) -> SignatureFacts {
 mod tests {
     use super::*;
 
-    fn completed(certificates: Vec<String>, error: Option<&str>) -> HandshakeOutcome {
-        HandshakeOutcome::Completed {
+    fn completed(certificates: Vec<String>, error: Option<&str>) -> TlsEvidence {
+        let outcome = HandshakeOutcome::Completed {
             version: "TLSv1_3".into(),
             suite: "x".into(),
             group: None,
             alpn: None,
             certificates,
             ocsp_response_len: 0,
+            ocsp_response: None,
             certificate_error: error.map(str::to_string),
             certificate_error_code: error.map(|_| "unknown_issuer".to_string()),
+        };
+        TlsEvidence {
+            endpoint: "127.0.0.1:443".into(),
+            sni: None,
+            error: None,
+            attempts: Vec::new(),
+            handshakes: vec![crate::evidence::tls::HandshakeRecord {
+                alpn_offered: Vec::new(),
+                outcome,
+            }],
+            certificate_check: None,
         }
     }
 
@@ -365,7 +604,6 @@ mod tests {
             .cert
             .der()
             .to_vec();
-        let engine = base64::engine::general_purpose::STANDARD;
         let mut state: u64 = 0xfeed;
         for round in 0..3000 {
             let mut bytes = der.clone();
@@ -377,7 +615,7 @@ mod tests {
             if round % 3 == 0 {
                 bytes.truncate(at);
             }
-            let _ = derive(&completed(vec![engine.encode(&bytes)], None), 0, None);
+            let _ = derive(&completed(vec![crate::evidence::encode_bytes(&bytes)], None), 0, None);
         }
         assert!(matches!(
             derive(&completed(vec!["not base64!".into()], None), 0, None),
@@ -391,7 +629,7 @@ mod tests {
             rcgen::generate_simple_self_signed(vec!["a.test".to_string(), "*.b.test".to_string()])
                 .unwrap();
         let der = cert.cert.der().to_vec();
-        let encoded = base64::engine::general_purpose::STANDARD.encode(&der);
+        let encoded = crate::evidence::encode_bytes(&der);
         let CertDerivation::Facts(facts) =
             derive(&completed(vec![encoded], Some("UnknownIssuer")), 0, None)
         else {

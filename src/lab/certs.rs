@@ -12,7 +12,7 @@ use rcgen::{
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::LabError;
-use crate::ct::{LogInfo, LogList};
+use crate::ct::{LogInfo, LogList, SignedEntry};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
@@ -57,6 +57,35 @@ pub struct LabCert {
     pub chain: LabChain,
     /// SCTs to embed, each from its own generated test log.
     pub scts: Vec<LabSct>,
+    /// SCTs for the TLS `signed_certificate_timestamp` extension (served by the scripted
+    /// legacy responder; rustls servers do not send it).
+    pub tls_scts: Vec<LabSct>,
+    /// An OCSP response to staple.
+    pub ocsp: Option<LabOcsp>,
+}
+
+/// A stapled OCSP response, signed by the leaf's issuer.
+#[derive(Debug, Clone)]
+pub struct LabOcsp {
+    /// The status it gives the leaf.
+    pub status: super::ocsp::LabOcspStatus,
+    /// SCTs in its single response's extension.
+    pub scts: Vec<LabSct>,
+    /// The issuer signs correctly (false: the signature is corrupted).
+    pub valid_signature: bool,
+    /// `nextUpdate` in days from now (negative: a stale response).
+    pub next_update_days: i64,
+}
+
+impl Default for LabOcsp {
+    fn default() -> Self {
+        Self {
+            status: super::ocsp::LabOcspStatus::Good,
+            scts: Vec::new(),
+            valid_signature: true,
+            next_update_days: 7,
+        }
+    }
 }
 
 /// One embedded SCT from a generated test log.
@@ -90,6 +119,8 @@ impl Default for LabCert {
             key: LabKey::EcdsaP256,
             chain: LabChain::Direct,
             scts: Vec::new(),
+            tls_scts: Vec::new(),
+            ocsp: None,
         }
     }
 }
@@ -106,6 +137,10 @@ pub struct Issued {
     pub root_pem: String,
     /// The test logs that signed the SCTs and are listed.
     pub ct_logs: LogList,
+    /// The OCSP response to staple, DER.
+    pub ocsp: Option<Vec<u8>>,
+    /// The SignedCertificateTimestampList for the TLS extension.
+    pub tls_sct_list: Option<Vec<u8>>,
 }
 
 fn algorithm(key: LabKey) -> &'static SignatureAlgorithm {
@@ -151,33 +186,65 @@ pub fn issue(host: &str, shape: &LabCert) -> Result<Issued, LabError> {
         timestamp: "lab".to_string(),
         logs: Default::default(),
     };
-    let served = match shape.chain {
-        LabChain::Direct => {
-            let sign = |params: &CertificateParams| params.signed_by(&leaf_key, &root);
-            let leaf_der = with_scts(&mut leaf, &shape.scts, root.der(), sign, &mut ct_logs)?;
-            vec![leaf_der, root.der().clone()]
-        }
-        LabChain::Intermediate { served } => {
-            let intermediate = CertifiedIssuer::signed_by(
-                ca_params("secaudit lab intermediate")?,
-                KeyPair::generate()?,
-                &root,
-            )?;
-            let sign = |params: &CertificateParams| params.signed_by(&leaf_key, &intermediate);
-            let leaf_der = with_scts(
-                &mut leaf,
-                &shape.scts,
-                intermediate.der(),
-                sign,
-                &mut ct_logs,
-            )?;
-            if served {
-                vec![leaf_der, intermediate.der().clone()]
-            } else {
-                vec![leaf_der]
+    let intermediate = match shape.chain {
+        LabChain::Intermediate { .. } => Some(CertifiedIssuer::signed_by(
+            ca_params("secaudit lab intermediate")?,
+            KeyPair::generate()?,
+            &root,
+        )?),
+        _ => None,
+    };
+    let (leaf_der, issuer_der, issuer_key): (_, CertificateDer<'static>, &KeyPair) =
+        match (&shape.chain, &intermediate) {
+            (LabChain::SelfSigned, _) => {
+                let der = leaf.self_signed(&leaf_key)?.der().clone();
+                (der.clone(), der, &leaf_key)
             }
+            (LabChain::Intermediate { .. }, Some(intermediate)) => {
+                let sign = |params: &CertificateParams| params.signed_by(&leaf_key, intermediate);
+                let der = with_scts(&mut leaf, &shape.scts, intermediate.der(), sign, &mut ct_logs)?;
+                (der, intermediate.der().clone(), intermediate.key())
+            }
+            _ => {
+                let sign = |params: &CertificateParams| params.signed_by(&leaf_key, &root);
+                let der = with_scts(&mut leaf, &shape.scts, root.der(), sign, &mut ct_logs)?;
+                (der, root.der().clone(), root.key())
+            }
+        };
+    let served = match shape.chain {
+        LabChain::Direct => vec![leaf_der.clone(), root.der().clone()],
+        LabChain::Intermediate { served: true } => vec![leaf_der.clone(), issuer_der.clone()],
+        LabChain::Intermediate { served: false } | LabChain::SelfSigned => vec![leaf_der.clone()],
+    };
+    let tls_sct_list = if shape.tls_scts.is_empty() {
+        None
+    } else {
+        Some(sct_list(
+            &shape.tls_scts,
+            SignedEntry::X509(&leaf_der),
+            &mut ct_logs,
+        )?)
+    };
+    let ocsp = match &shape.ocsp {
+        None => None,
+        Some(staple) => {
+            let scts = if staple.scts.is_empty() {
+                None
+            } else {
+                Some(sct_list(
+                    &staple.scts,
+                    SignedEntry::X509(&leaf_der),
+                    &mut ct_logs,
+                )?)
+            };
+            Some(super::ocsp::response(
+                &leaf_der,
+                &issuer_der,
+                issuer_key,
+                staple,
+                scts,
+            )?)
         }
-        LabChain::SelfSigned => vec![leaf.self_signed(&leaf_key)?.der().clone()],
     };
     Ok(Issued {
         served,
@@ -185,6 +252,8 @@ pub fn issue(host: &str, shape: &LabCert) -> Result<Issued, LabError> {
         root: root.der().clone(),
         root_pem: root.pem(),
         ct_logs,
+        ocsp,
+        tls_sct_list,
     })
 }
 
@@ -216,12 +285,32 @@ fn with_scts(
         X509Certificate::from_der(precert.der()).map_err(|_| invalid("precertificate"))?;
     let (_, issuer) = X509Certificate::from_der(issuer_der).map_err(|_| invalid("issuer"))?;
     let issuer_key_hash = digest(&SHA256, issuer.public_key().raw);
-    let tbs = parsed.tbs_certificate.as_ref();
+    let entry = SignedEntry::Precert {
+        issuer_key_hash: issuer_key_hash.as_ref(),
+        tbs: parsed.tbs_certificate.as_ref(),
+    };
+    let tls_list = sct_list(scts, entry, logs)?;
+    leaf.custom_extensions
+        .push(CustomExtension::from_oid_content(
+            &SCT_LIST_OID,
+            crate::ct::der::encode(0x04, &tls_list),
+        ));
+    Ok(sign(leaf)?.der().clone())
+}
+
+/// A SignedCertificateTimestampList (TLS encoding) over `entry`: one freshly generated P-256
+/// test log per SCT, each added to `logs` unless the SCT is meant to come from an unknown log.
+pub fn sct_list(
+    scts: &[LabSct],
+    entry: SignedEntry<'_>,
+    logs: &mut LogList,
+) -> Result<Vec<u8>, LabError> {
+    let invalid = |what: &str| LabError::Sct(what.to_string());
     let timestamp =
         u64::try_from(OffsetDateTime::now_utc().unix_timestamp() - 60).unwrap_or(0) * 1000;
     let rng = SystemRandom::new();
     let mut list = Vec::new();
-    for (index, sct) in scts.iter().enumerate() {
+    for sct in scts {
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
             .map_err(|_| invalid("log key"))?;
         let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref())
@@ -231,7 +320,7 @@ fn with_scts(
             .as_ref()
             .try_into()
             .map_err(|_| invalid("log id"))?;
-        let message = crate::ct::sct::signed_data(timestamp, issuer_key_hash.as_ref(), tbs, &[]);
+        let message = crate::ct::sct::signed_data(timestamp, entry, &[]);
         let mut signature = key
             .sign(&rng, &message)
             .map_err(|_| invalid("SCT signature"))?
@@ -251,6 +340,7 @@ fn with_scts(
         list.extend_from_slice(&(encoded.len() as u16).to_be_bytes());
         list.extend_from_slice(&encoded);
         if sct.listed {
+            let index = logs.logs.len();
             logs.logs.insert(
                 log_id,
                 LogInfo {
@@ -262,11 +352,5 @@ fn with_scts(
             );
         }
     }
-    let tls_list = [&(list.len() as u16).to_be_bytes()[..], &list].concat();
-    leaf.custom_extensions
-        .push(CustomExtension::from_oid_content(
-            &SCT_LIST_OID,
-            crate::ct::der::encode(0x04, &tls_list),
-        ));
-    Ok(sign(leaf)?.der().clone())
+    Ok([&(list.len() as u16).to_be_bytes()[..], &list].concat())
 }

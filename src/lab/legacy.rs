@@ -3,8 +3,9 @@
 //!
 //! It answers the *first flight* only, the way a configured legacy server would: it reads one
 //! ClientHello, picks a version and a suite by its configuration (or refuses with an alert or by
-//! closing), and sends ServerHello, a placeholder Certificate, ServerKeyExchange when the suite
-//! needs one, and ServerHelloDone. No handshake is ever completed — enough for a scanner that
+//! closing), and sends ServerHello (with the SCT extension when configured), a Certificate
+//! message (the configured chain, or a placeholder), CertificateStatus when an OCSP response is
+//! configured, ServerKeyExchange when the suite needs one, and ServerHelloDone. No handshake is ever completed — enough for a scanner that
 //! decides support from the first reply. Loopback only.
 
 use std::net::SocketAddr;
@@ -52,6 +53,12 @@ pub struct LegacyConfig {
     pub ssl2_ciphers: Vec<u32>,
     /// How hellos that cannot be served are refused.
     pub refusal: Refusal,
+    /// The chain sent in the Certificate message, DER, leaf first (empty: one placeholder).
+    pub certificates: Vec<Vec<u8>>,
+    /// An OCSP response sent in CertificateStatus when the client asks (status_request).
+    pub ocsp_response: Option<Vec<u8>>,
+    /// A SignedCertificateTimestampList sent in the ServerHello when the client asks.
+    pub sct_list: Option<Vec<u8>>,
 }
 
 impl Default for LegacyConfig {
@@ -68,6 +75,9 @@ impl Default for LegacyConfig {
             dhe_prime_bits: 2048,
             ssl2_ciphers: Vec::new(),
             refusal: Refusal::Alert,
+            certificates: Vec::new(),
+            ocsp_response: None,
+            sct_list: None,
         }
     }
 }
@@ -285,6 +295,14 @@ fn answer_tls(record: &[u8], config: &LegacyConfig) -> Option<Vec<u8>> {
     let renegotiation = config.secure_renegotiation
         && (offer.extensions.contains(&0xff01) || offer.suites.contains(&RENEGOTIATION_SCSV));
     let ems = config.extended_master_secret && offer.extensions.contains(&23);
+    let staple = config
+        .ocsp_response
+        .as_ref()
+        .filter(|_| offer.extensions.contains(&5));
+    let scts = config
+        .sct_list
+        .as_ref()
+        .filter(|_| offer.extensions.contains(&18));
 
     let mut flight = Writer::new();
     // ServerHello
@@ -294,7 +312,8 @@ fn answer_tls(record: &[u8], config: &LegacyConfig) -> Option<Vec<u8>> {
             .prefixed_u8(|_| {})
             .u16(suite)
             .u8(compression);
-        if version != Protocol::Ssl3 && (renegotiation || ems) {
+        if version != Protocol::Ssl3 && (renegotiation || ems || staple.is_some() || scts.is_some())
+        {
             w.prefixed_u16(|w| {
                 if renegotiation {
                     w.u16(0xff01).prefixed_u16(|w| {
@@ -304,17 +323,39 @@ fn answer_tls(record: &[u8], config: &LegacyConfig) -> Option<Vec<u8>> {
                 if ems {
                     w.u16(23).u16(0);
                 }
+                if staple.is_some() {
+                    w.u16(5).u16(0);
+                }
+                if let Some(list) = scts {
+                    w.u16(18).prefixed_u16(|w| {
+                        w.bytes(list);
+                    });
+                }
             });
         }
     });
-    // Certificate: one placeholder entry.
+    // Certificate: the configured chain, or one placeholder entry.
     handshake(&mut flight, 11, |w| {
         w.prefixed_u24(|w| {
-            w.prefixed_u24(|w| {
-                w.bytes(&[0x30, 0x03, 0x02, 0x01, 0x00]);
-            });
+            if config.certificates.is_empty() {
+                w.prefixed_u24(|w| {
+                    w.bytes(&[0x30, 0x03, 0x02, 0x01, 0x00]);
+                });
+            }
+            for certificate in &config.certificates {
+                w.prefixed_u24(|w| {
+                    w.bytes(certificate);
+                });
+            }
         });
     });
+    if let Some(response) = staple {
+        handshake(&mut flight, 22, |w| {
+            w.u8(1).prefixed_u24(|w| {
+                w.bytes(response);
+            });
+        });
+    }
     match crate::probe::tls::kx_of(suite) {
         Some(tls_parser::TlsCipherKx::Ecdhe) => {
             let group = group.unwrap_or(0x0017);

@@ -25,6 +25,7 @@ use crate::tls_registry::Protocol;
 
 pub mod certs;
 pub mod legacy;
+pub mod ocsp;
 
 pub use certs::{LabCert, LabChain, LabKey};
 
@@ -108,6 +109,7 @@ impl LabTls {
         &self,
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
+        ocsp: Option<Vec<u8>>,
     ) -> Result<ServerConfig, LabError> {
         let mut provider = rustls::crypto::aws_lc_rs::default_provider();
         if !self.suites.is_empty() {
@@ -132,7 +134,7 @@ impl LabTls {
         let mut config = ServerConfig::builder_with_provider(Arc::new(provider))
             .with_protocol_versions(&versions)?
             .with_no_client_auth()
-            .with_single_cert(chain, key)?;
+            .with_single_cert_with_ocsp(chain, key, ocsp.unwrap_or_default())?;
         // The lab speaks HTTP/1.1 only, and says so.
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(config)
@@ -167,6 +169,9 @@ pub enum LabError {
     /// Embedding test SCTs failed.
     #[error("cannot make lab SCTs: {0}")]
     Sct(String),
+    /// Encoding the OCSP response failed.
+    #[error("cannot make the lab OCSP response: {0}")]
+    Ocsp(String),
     /// Binding a port failed.
     #[error("cannot listen on 127.0.0.1: {0}")]
     Io(#[from] std::io::Error),
@@ -176,7 +181,9 @@ impl Lab {
     /// Generates a CA and a certificate for `site.host`, and starts both servers on random ports.
     pub async fn start(site: LabSite) -> Result<Self, LabError> {
         let issued = certs::issue(&site.host, &site.tls.cert)?;
-        let server_config = site.tls.server_config(issued.served, issued.key)?;
+        let server_config = site
+            .tls
+            .server_config(issued.served, issued.key, issued.ocsp)?;
         let acceptor = TlsAcceptor::from(Arc::new(server_config));
 
         let https_listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -13,6 +13,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+use crate::evidence::tls::ChainCheck;
+
 /// The trust anchors certificates are validated against.
 #[derive(Debug, Clone)]
 pub enum TrustAnchors {
@@ -100,8 +102,8 @@ impl TrustAnchors {
 pub struct SeenCertificate {
     /// The chain as served, DER, leaf first.
     pub chain: Vec<Vec<u8>>,
-    /// Length of the stapled OCSP response (0: none).
-    pub ocsp_len: usize,
+    /// The stapled OCSP response (empty: none).
+    pub ocsp: Vec<u8>,
     /// Why the chain did not validate, in the validator's words.
     pub error: Option<String>,
     /// The error's class: `expired`, `not_valid_yet`, `not_valid_for_name`, `unknown_issuer`,
@@ -142,7 +144,49 @@ fn error_code(error: &rustls::Error) -> &'static str {
     }
 }
 
+/// The verdict of one validation, in evidence form.
+fn chain_check(result: Result<ServerCertVerified, rustls::Error>) -> ChainCheck {
+    ChainCheck {
+        error_code: result.as_ref().err().map(|e| error_code(e).to_string()),
+        error: result.err().map(|e| e.to_string()),
+    }
+}
+
 impl TrustAnchors {
+    /// Validates `chain` (DER, leaf first, as served) for `server_name` now, without a
+    /// connection: used for a chain read from a raw TLS ≤ 1.2 Certificate message.
+    pub fn check_chain(&self, chain: &[Vec<u8>], server_name: &str) -> ChainCheck {
+        let failed = |message: String| ChainCheck {
+            error: Some(message),
+            error_code: Some("other".to_string()),
+        };
+        let verifier = match self.root_store().and_then(|roots| {
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+                .build()
+                .map_err(|e| e.to_string())
+        }) {
+            Ok(verifier) => verifier,
+            Err(e) => return failed(e),
+        };
+        let Ok(name) = ServerName::try_from(server_name.to_string()) else {
+            return failed(format!("{server_name} is not a valid server name"));
+        };
+        let Some((leaf, intermediates)) = chain.split_first() else {
+            return failed("no certificate was served".to_string());
+        };
+        let intermediates: Vec<CertificateDer<'_>> = intermediates
+            .iter()
+            .map(|der| CertificateDer::from(der.as_slice()))
+            .collect();
+        chain_check(verifier.verify_server_cert(
+            &CertificateDer::from(leaf.as_slice()),
+            &intermediates,
+            &name,
+            &[],
+            UnixTime::now(),
+        ))
+    }
+
     /// A client configuration whose [`RecordingVerifier`] validates against these anchors and
     /// records, instead of enforcing, the verdict.
     pub fn recording_config(
@@ -189,15 +233,16 @@ impl ServerCertVerifier for RecordingVerifier {
             ocsp_response,
             now,
         );
+        let check = chain_check(result);
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         *seen = SeenCertificate {
             chain: std::iter::once(end_entity)
                 .chain(intermediates)
                 .map(|c| c.as_ref().to_vec())
                 .collect(),
-            ocsp_len: ocsp_response.len(),
-            error_code: result.as_ref().err().map(|e| error_code(e).to_string()),
-            error: result.err().map(|e| e.to_string()),
+            ocsp: ocsp_response.to_vec(),
+            error_code: check.error_code,
+            error: check.error,
         };
         Ok(ServerCertVerified::assertion())
     }

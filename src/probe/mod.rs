@@ -110,6 +110,7 @@ async fn scan_tls(
             error: Some(error),
             attempts: Vec::new(),
             handshakes: Vec::new(),
+            certificate_check: None,
         }),
     }
 }

@@ -7,7 +7,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use base64::Engine;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -81,9 +80,10 @@ pub async fn handshake(
         certificates: seen
             .chain
             .iter()
-            .map(|der| base64::engine::general_purpose::STANDARD.encode(der))
+            .map(|der| crate::evidence::encode_bytes(der))
             .collect(),
-        ocsp_response_len: seen.ocsp_len as u64,
+        ocsp_response_len: seen.ocsp.len() as u64,
+        ocsp_response: (!seen.ocsp.is_empty()).then(|| crate::evidence::encode_bytes(&seen.ocsp)),
         certificate_error: seen.error,
         certificate_error_code: seen.error_code,
     })

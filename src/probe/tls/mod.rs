@@ -180,7 +180,7 @@ impl<'a> TlsScan<'a> {
                     Some(self.server_name.clone()),
                 );
                 spec.groups = vec![group];
-                self.attempt("group", spec, Want { key_exchange: true })
+                self.attempt("group", spec, Want { key_exchange: true, ..Want::default() })
             }))
             .await
         };
@@ -194,7 +194,7 @@ impl<'a> TlsScan<'a> {
                 return None;
             }
             let spec = ClientHelloSpec::new(protocol, dhe_suites, Some(self.server_name.clone()));
-            Some(self.attempt("dhe", spec, Want { key_exchange: true }).await)
+            Some(self.attempt("dhe", spec, Want { key_exchange: true, ..Want::default() }).await)
         };
         let fallback = async {
             // Offer a lower version than the best the server speaks, flagged as a fallback.
@@ -222,16 +222,43 @@ impl<'a> TlsScan<'a> {
             spec.compression = vec![1];
             Some(self.attempt("compression", spec, Want::default()).await)
         };
+        let certificate = async {
+            // The chain, OCSP staple and SCT extension of the Certificate message as served
+            // in the clear (TLS 1.3 encrypts it; the rustls handshake covers that case).
+            let protocol = legacy_top?;
+            let spec = ClientHelloSpec::new(
+                protocol,
+                tls_registry::suites_for(protocol),
+                Some(self.server_name.clone()),
+            );
+            let want = Want {
+                certificates: true,
+                ..Want::default()
+            };
+            Some(self.attempt("certificate", spec, want).await)
+        };
         let handshakes = self.handshakes(&accepted);
-        let (preference, groups13, groups12, dhe, fallback, compression, handshakes) = tokio::join!(
+        let (preference, groups13, groups12, dhe, fallback, compression, certificate, handshakes) = tokio::join!(
             preference,
             groups13,
             groups12,
             dhe,
             fallback,
             compression,
+            certificate,
             handshakes
         );
+        let certificate_check = certificate.as_ref().and_then(|attempt| {
+            let TlsReply::ServerHello(info) = &attempt.reply else {
+                return None;
+            };
+            let chain: Vec<Vec<u8>> = info
+                .certificates
+                .iter()
+                .filter_map(|b64| crate::evidence::decode_bytes(b64))
+                .collect();
+            (!chain.is_empty()).then(|| self.trust.check_chain(&chain, &self.server_name))
+        });
         attempts.extend(protocol_attempts);
         attempts.extend(enumerations.into_iter().flatten());
         attempts.extend(preference);
@@ -240,12 +267,14 @@ impl<'a> TlsScan<'a> {
         attempts.extend(dhe);
         attempts.extend(fallback);
         attempts.extend(compression);
+        attempts.extend(certificate);
         TlsEvidence {
             endpoint: self.addr.to_string(),
             sni: hello_sni(&self.server_name),
             error: None,
             attempts,
             handshakes,
+            certificate_check,
         }
     }
 

@@ -30,7 +30,13 @@ const MAX_RECORD: usize = 16384 + 2048;
 pub struct Want {
     /// Read on to ServerKeyExchange to learn the ECDHE group or DHE prime size.
     pub key_exchange: bool,
+    /// Keep the certificate chain, the stapled OCSP response and the SCT extension of a
+    /// TLS ≤ 1.2 first flight.
+    pub certificates: bool,
 }
+
+/// Most certificates kept from one Certificate message.
+const MAX_CHAIN: usize = 16;
 
 /// Result of looking at the bytes received so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,10 +232,13 @@ impl FlightState {
                     let reply =
                         parse_server_hello(&body).map_err(|e| format!("ServerHello: {e}"))?;
                     match reply {
-                        TlsReply::ServerHello(info) => {
+                        TlsReply::ServerHello(mut info) => {
                             let tls13 = info.negotiated() == 0x0304;
+                            if !want.certificates {
+                                info.sct_list = None;
+                            }
                             self.hello = Some(info);
-                            if tls13 || !want.key_exchange {
+                            if tls13 || !(want.key_exchange || want.certificates) {
                                 return Ok(self.hello.take().map(TlsReply::ServerHello));
                             }
                         }
@@ -242,7 +251,19 @@ impl FlightState {
                     ));
                 }
                 (11, Some(hello)) => {
-                    hello.certificate_count = Some(count_certificates(&body));
+                    let chain = certificate_list(&body);
+                    hello.certificate_count = Some(u32::try_from(chain.len()).unwrap_or(u32::MAX));
+                    if want.certificates {
+                        hello.certificates = chain
+                            .iter()
+                            .take(MAX_CHAIN)
+                            .map(|der| crate::evidence::encode_bytes(der))
+                            .collect();
+                    }
+                }
+                (22, Some(hello)) if want.certificates => {
+                    hello.ocsp_response =
+                        ocsp_staple(&body).map(|der| crate::evidence::encode_bytes(der));
                 }
                 (12, Some(hello)) => {
                     hello.key_exchange = parse_key_exchange(hello.suite, &body);
@@ -304,6 +325,7 @@ pub fn parse_server_hello(body: &[u8]) -> Result<TlsReply, WireError> {
                     selected_group = Some(group);
                     info.key_share_group = Some(group);
                 }
+                18 => info.sct_list = Some(crate::evidence::encode_bytes(data.rest())),
                 16 => {
                     let mut list = data.prefixed_u16()?;
                     let name = list.prefixed_u8()?.rest();
@@ -322,16 +344,27 @@ pub fn parse_server_hello(body: &[u8]) -> Result<TlsReply, WireError> {
     Ok(TlsReply::ServerHello(info))
 }
 
-fn count_certificates(body: &[u8]) -> u32 {
+/// The certificates of a TLS ≤ 1.2 Certificate message body, as far as they parse.
+fn certificate_list(body: &[u8]) -> Vec<&[u8]> {
     let mut r = Reader::new(body);
     let Ok(mut list) = r.prefixed_u24() else {
-        return 0;
+        return Vec::new();
     };
-    let mut count = 0;
-    while list.prefixed_u24().is_ok() {
-        count += 1;
+    let mut chain = Vec::new();
+    while let Ok(mut certificate) = list.prefixed_u24() {
+        chain.push(certificate.rest());
     }
-    count
+    chain
+}
+
+/// The OCSPResponse of a CertificateStatus body (RFC 6066 section 8: status_type 1 = ocsp).
+fn ocsp_staple(body: &[u8]) -> Option<&[u8]> {
+    let mut r = Reader::new(body);
+    if r.u8().ok()? != 1 {
+        return None;
+    }
+    let response = r.prefixed_u24().ok()?.rest();
+    (!response.is_empty()).then_some(response)
 }
 
 /// ECDHE group or DHE prime size from a ServerKeyExchange, by the chosen suite's key exchange.
@@ -512,7 +545,7 @@ mod tests {
             &[(43, vec![3, 4]), (51, vec![0, 0x1d, 0, 1, 9])],
         );
         let Flight::Complete(TlsReply::ServerHello(info)) =
-            parse_flight(&record(22, &sh), Want { key_exchange: true }, false)
+            parse_flight(&record(22, &sh), Want { key_exchange: true, ..Want::default() }, false)
         else {
             panic!()
         };
@@ -545,7 +578,7 @@ mod tests {
         let mut flight = record(22, &sh);
         flight.extend(record(22, &handshake(11, &[0, 0, 3, 0, 0, 0])));
         flight.extend(record(22, &handshake(12, &ske.into_bytes())));
-        let want = Want { key_exchange: true };
+        let want = Want { key_exchange: true, ..Want::default() };
         assert_eq!(
             parse_flight(&flight[..flight.len() - 3], want, false),
             Flight::Incomplete
@@ -688,7 +721,7 @@ mod tests {
             if round % 5 == 0 {
                 bytes.extend((0..(next() % 50)).map(|_| next() as u8));
             }
-            for want in [Want::default(), Want { key_exchange: true }] {
+            for want in [Want::default(), Want { key_exchange: true, ..Want::default() }] {
                 let _ = parse_flight(&bytes, want, false);
                 let _ = parse_flight(&bytes, want, true);
             }
