@@ -116,7 +116,9 @@ pub fn inspect(der: &[u8], leaf: &[u8], issuer: Option<&[u8]>) -> Result<Staple,
         produced_at: Some(unix(basic.tbs_response_data.produced_at.0)),
         response_count: basic.tbs_response_data.responses.len(),
         leaf: matching.map(leaf_response),
-        signature_valid: issuer.as_ref().and_then(|issuer| responder_signature(&basic, issuer)),
+        signature_valid: issuer
+            .as_ref()
+            .and_then(|issuer| responder_signature(&basic, issuer)),
     })
 }
 
@@ -203,10 +205,17 @@ fn responder_signature(basic: &BasicOcspResponse, issuer: &X509Certificate<'_>) 
         let der = cert.to_der().ok()?;
         let (_, responder) = X509Certificate::from_der(&der).ok()?;
         let authorised = responder.issuer().as_raw() == issuer.subject().as_raw()
-            && responder.extended_key_usage().ok().flatten().is_some_and(|eku| {
-                eku.value.other.iter().any(|oid| oid.to_id_string() == OCSP_SIGNING)
-                    || eku.value.ocsp_signing
-            })
+            && responder
+                .extended_key_usage()
+                .ok()
+                .flatten()
+                .is_some_and(|eku| {
+                    eku.value
+                        .other
+                        .iter()
+                        .any(|oid| oid.to_id_string() == OCSP_SIGNING)
+                        || eku.value.ocsp_signing
+                })
             && verify(
                 &responder.signature_algorithm.algorithm.to_id_string(),
                 issuer,
@@ -265,9 +274,7 @@ mod tests {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let bytes: Vec<u8> = (0..len % 300)
-                .map(|i| (state >> (i % 56)) as u8)
-                .collect();
+            let bytes: Vec<u8> = (0..len % 300).map(|i| (state >> (i % 56)) as u8).collect();
             let mut framed = vec![0x30, 0x82, (bytes.len() >> 8) as u8, bytes.len() as u8];
             framed.extend_from_slice(&bytes);
             let _ = inspect(&framed, &bytes, Some(&bytes));

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use secaudit::evidence::tls::HandshakeOutcome;
+use secaudit::evidence::encode_bytes;
+use secaudit::evidence::tls::{HandshakeOutcome, HandshakeRecord, TlsEvidence};
 use secaudit::facts::x509::{CertDerivation, CertFacts, TrustError, derive};
 use secaudit::lab::{Lab, LabCert, LabChain, LabKey, LabSite, LabTls, Reply};
 use secaudit::net::TrustAnchors;
@@ -49,10 +49,42 @@ async fn facts_for(shape: LabCert, bundled: bool) -> CertFacts {
     )
     .run()
     .await;
-    let handshake = evidence.handshakes.first().expect("a handshake");
-    match derive(&handshake.outcome, now(), None) {
+    assert!(!evidence.handshakes.is_empty(), "a handshake");
+    let facts = facts_of(&evidence, None);
+    assert_eq!(facts.source, "handshake");
+    facts
+}
+
+/// The certificate facts of a scan; panics when there are none.
+fn facts_of(scan: &TlsEvidence, logs: Option<&secaudit::ct::LogList>) -> CertFacts {
+    match derive(scan, now(), logs) {
         CertDerivation::Facts(facts) => *facts,
         CertDerivation::Unobserved(reason) => panic!("no certificate facts: {reason}"),
+    }
+}
+
+/// Scan evidence holding one completed handshake that served `certificates`.
+fn scan_with(certificates: Vec<String>) -> TlsEvidence {
+    TlsEvidence {
+        endpoint: "127.0.0.1:443".into(),
+        sni: None,
+        error: None,
+        attempts: Vec::new(),
+        handshakes: vec![HandshakeRecord {
+            alpn_offered: Vec::new(),
+            outcome: HandshakeOutcome::Completed {
+                version: "TLSv1_2".into(),
+                suite: "x".into(),
+                group: None,
+                alpn: None,
+                certificates,
+                ocsp_response_len: 0,
+                ocsp_response: None,
+                certificate_error: None,
+                certificate_error_code: None,
+            },
+        }],
+        certificate_check: None,
     }
 }
 
@@ -233,10 +265,9 @@ fn shared_chain(dir: &str) -> Option<Vec<String>> {
         .ok()?
         .next()?
         .ok()?;
-    let engine = base64::engine::general_purpose::STANDARD;
     Some(vec![
-        engine.encode(leaf.as_ref()),
-        engine.encode(issuer.as_ref()),
+        encode_bytes(leaf.as_ref()),
+        encode_bytes(issuer.as_ref()),
     ])
 }
 
@@ -254,20 +285,7 @@ fn real_certificates_with_embedded_scts() {
             eprintln!("skipped: ../shared/data/ct/certs/{dir} is not present");
             continue;
         };
-        let outcome = HandshakeOutcome::Completed {
-            version: "TLSv1_2".into(),
-            suite: "x".into(),
-            group: None,
-            alpn: None,
-            certificates: chain,
-            ocsp_response_len: 0,
-            ocsp_response: None,
-            certificate_error: None,
-            certificate_error_code: None,
-        };
-        let CertDerivation::Facts(facts) = derive(&outcome, now(), None) else {
-            panic!("{dir}: no facts");
-        };
+        let facts = facts_of(&scan_with(chain), None);
         assert!(facts.san.iter().any(|s| s == san), "{dir}: {:?}", facts.san);
         assert_eq!(facts.key.kind, kind, "{dir}");
         assert!(
@@ -377,30 +395,9 @@ async fn ct_facts_for(
     )
     .run()
     .await;
-    let HandshakeOutcome::Completed {
-        certificates,
-        certificate_error,
-        ..
-    } = &evidence.handshakes[0].outcome
-    else {
-        panic!("handshake failed");
-    };
-    assert_eq!(
-        certificate_error, &None,
-        "the SCT extension must not break the chain"
-    );
-    let engine = base64::engine::general_purpose::STANDARD;
-    let chain: Vec<Vec<u8>> = certificates
-        .iter()
-        .map(|c| engine.decode(c).unwrap())
-        .collect();
-    let checks = secaudit::ct::check_embedded_scts(
-        &chain[0],
-        chain.get(1).map(Vec::as_slice),
-        Some(&lab.ct_logs),
-    )
-    .unwrap();
-    secaudit::facts::ct::derive(&checks, Some(&lab.ct_logs), 91, (now() as u64) * 1000)
+    let facts = facts_of(&evidence, Some(&lab.ct_logs));
+    assert!(facts.trusted, "the SCT extension must not break the chain");
+    facts.ct.expect("CT facts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -518,5 +515,283 @@ async fn ct_update_downloads_the_list_from_a_local_https_server() {
         std::fs::read_to_string(&output).unwrap(),
         json,
         "byte-for-byte"
+    );
+}
+
+/// Serves `shape` from the rustls lab and derives its certificate facts against the lab's logs.
+async fn lab_facts(shape: LabCert) -> CertFacts {
+    let lab = Lab::start(LabSite {
+        host: HOST.into(),
+        https: Reply::page("ok"),
+        http: Reply::page("ok"),
+        tls: LabTls {
+            cert: shape,
+            ..LabTls::default()
+        },
+    })
+    .await
+    .expect("lab");
+    let evidence = TlsScan::new(
+        lab.https_addr,
+        HOST,
+        &lab.trust(),
+        Instant::now() + Duration::from_secs(20),
+        TlsLimits::default(),
+    )
+    .run()
+    .await;
+    facts_of(&evidence, Some(&lab.ct_logs))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stapled_ocsp_responses() {
+    use secaudit::lab::certs::{LabOcsp, LabSct};
+    use secaudit::lab::ocsp::LabOcspStatus;
+    let good = lab_facts(LabCert {
+        ocsp: Some(LabOcsp {
+            scts: vec![LabSct::valid("Op A"), LabSct::valid("Op B")],
+            ..LabOcsp::default()
+        }),
+        ..LabCert::default()
+    })
+    .await;
+    let ocsp = &good.ocsp;
+    assert!(ocsp.stapled && ocsp.parse_error.is_none(), "{ocsp:?}");
+    assert_eq!(ocsp.response_status.as_deref(), Some("successful"));
+    assert_eq!(ocsp.status.as_deref(), Some("good"));
+    assert_eq!(
+        (ocsp.fresh, ocsp.signature_valid, ocsp.sct_count),
+        (Some(true), Some(true), 2)
+    );
+    let ct = good.ct.expect("CT facts");
+    assert_eq!((ct.ocsp_count, ct.embedded_count), (2, 0));
+    assert_eq!((ct.valid_count, ct.operator_count), (Some(2), Some(2)));
+    assert!(
+        ct.scts
+            .iter()
+            .all(|s| s.source == "ocsp" && s.status == "valid")
+    );
+    assert_eq!(
+        ct.chrome_policy_compliant,
+        Some(true),
+        "two SCTs by OCSP suffice"
+    );
+
+    let revoked = lab_facts(LabCert {
+        ocsp: Some(LabOcsp {
+            status: LabOcspStatus::Revoked,
+            ..LabOcsp::default()
+        }),
+        chain: LabChain::Intermediate { served: true },
+        ..LabCert::default()
+    })
+    .await;
+    assert_eq!(revoked.ocsp.status.as_deref(), Some("revoked"));
+    assert_eq!(
+        revoked.ocsp.revocation_reason.as_deref(),
+        Some("KeyCompromise")
+    );
+    assert_eq!(
+        revoked.ocsp.signature_valid,
+        Some(true),
+        "signed by the intermediate"
+    );
+
+    let stale_forged = lab_facts(LabCert {
+        ocsp: Some(LabOcsp {
+            status: LabOcspStatus::Unknown,
+            valid_signature: false,
+            next_update_days: -2,
+            ..LabOcsp::default()
+        }),
+        ..LabCert::default()
+    })
+    .await;
+    assert_eq!(stale_forged.ocsp.status.as_deref(), Some("unknown"));
+    assert_eq!(
+        (stale_forged.ocsp.fresh, stale_forged.ocsp.signature_valid),
+        (Some(false), Some(false))
+    );
+
+    let none = lab_facts(LabCert::default()).await;
+    assert!(!none.ocsp.stapled && none.ocsp.status.is_none());
+}
+
+/// Serves `certificates` (and what comes with them) from the scripted TLS 1.0–1.1 responder, so
+/// no rustls handshake is possible and the raw Certificate message is all there is.
+async fn legacy_facts(
+    config: secaudit::lab::legacy::LegacyConfig,
+    host: &str,
+    trust: &TrustAnchors,
+    logs: Option<&secaudit::ct::LogList>,
+) -> CertFacts {
+    use secaudit::lab::legacy::{LegacyConfig, LegacyServer};
+    use secaudit::tls_registry::Protocol;
+    let server = LegacyServer::start(LegacyConfig {
+        versions: vec![Protocol::Tls1_0, Protocol::Tls1_1],
+        ..config
+    })
+    .await
+    .expect("legacy responder");
+    let evidence = TlsScan::new(
+        server.addr,
+        host,
+        trust,
+        Instant::now() + Duration::from_secs(20),
+        TlsLimits::default(),
+    )
+    .run()
+    .await;
+    assert!(evidence.handshakes.is_empty(), "TLS 1.1 is below rustls");
+    let facts = facts_of(&evidence, logs);
+    assert_eq!(facts.source, "certificate_message");
+    facts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_certificate_message_with_tls_scts_and_ocsp() {
+    use secaudit::lab::certs::{LabOcsp, LabSct, issue};
+    use secaudit::lab::legacy::LegacyConfig;
+    let issued = issue(
+        HOST,
+        &LabCert {
+            tls_scts: vec![
+                LabSct::valid("Op A"),
+                LabSct {
+                    valid_signature: false,
+                    ..LabSct::valid("Op B")
+                },
+                LabSct::valid("Op C"),
+            ],
+            ocsp: Some(LabOcsp::default()),
+            chain: LabChain::Intermediate { served: true },
+            ..LabCert::default()
+        },
+    )
+    .expect("certificates");
+    let trust = TrustAnchors::Custom(vec![issued.root.clone()]);
+    let config = LegacyConfig {
+        certificates: issued.served.iter().map(|c| c.as_ref().to_vec()).collect(),
+        ocsp_response: issued.ocsp.clone(),
+        sct_list: issued.tls_sct_list.clone(),
+        ..LegacyConfig::default()
+    };
+    let facts = legacy_facts(config, HOST, &trust, Some(&issued.ct_logs)).await;
+    assert!(facts.trusted, "{:?}", facts.trust_error_detail);
+    assert_eq!(facts.chain_length, 2);
+    assert_eq!(facts.ocsp.status.as_deref(), Some("good"));
+    assert_eq!(facts.ocsp.signature_valid, Some(true));
+    let ct = facts.ct.expect("CT facts");
+    assert_eq!((ct.tls_extension_count, ct.sct_count), (3, 3));
+    assert_eq!((ct.valid_count, ct.invalid_count), (Some(2), Some(1)));
+    assert_eq!(ct.chrome_policy_compliant, Some(true), "A and C are valid");
+
+    // The same chain for another name is untrusted for that name, read from the raw message.
+    let config = LegacyConfig {
+        certificates: issued.served.iter().map(|c| c.as_ref().to_vec()).collect(),
+        ..LegacyConfig::default()
+    };
+    let other = legacy_facts(config, "other.secaudit.test", &trust, None).await;
+    assert_eq!(other.trust_error, Some(TrustError::HostnameMismatch));
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    der_of(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/certs")
+            .join(name),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rsa_1024_and_sha1_fixtures() {
+    use secaudit::lab::legacy::LegacyConfig;
+    let weak_key = legacy_facts(
+        LegacyConfig {
+            certificates: vec![fixture("rsa1024.pem")],
+            ..LegacyConfig::default()
+        },
+        "rsa1024.secaudit.test",
+        &TrustAnchors::Bundled,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (weak_key.key.kind.as_str(), weak_key.key.bits),
+        ("rsa", 1024)
+    );
+    assert!(!weak_key.signature.weak_hash);
+    assert_eq!(
+        weak_key.trust_error,
+        Some(TrustError::SelfSigned),
+        "{:?}",
+        weak_key.trust_error_detail
+    );
+    let sha1 = legacy_facts(
+        LegacyConfig {
+            certificates: vec![fixture("sha1.pem")],
+            ..LegacyConfig::default()
+        },
+        "sha1.secaudit.test",
+        &TrustAnchors::Bundled,
+        None,
+    )
+    .await;
+    assert_eq!(sha1.signature.algorithm, "sha1WithRSAEncryption");
+    assert!(sha1.signature.weak_hash);
+    assert_eq!((sha1.key.kind.as_str(), sha1.key.bits), ("rsa", 2048));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chain_order_extra_certificates_and_served_root() {
+    use secaudit::lab::certs::issue;
+    use secaudit::lab::legacy::LegacyConfig;
+    let issued = issue(
+        HOST,
+        &LabCert {
+            chain: LabChain::Intermediate { served: true },
+            ..LabCert::default()
+        },
+    )
+    .expect("certificates");
+    let [leaf, intermediate] = [&issued.served[0], &issued.served[1]].map(|c| c.as_ref().to_vec());
+    let root = issued.root.as_ref().to_vec();
+    let unrelated = fixture("sha1.pem");
+    let trust = TrustAnchors::Custom(vec![issued.root.clone()]);
+    let served = |certificates: Vec<Vec<u8>>| LegacyConfig {
+        certificates,
+        ..LegacyConfig::default()
+    };
+
+    let reversed = legacy_facts(
+        served(vec![leaf.clone(), root.clone(), intermediate.clone()]),
+        HOST,
+        &trust,
+        None,
+    )
+    .await;
+    assert!(reversed.trusted, "{:?}", reversed.trust_error_detail);
+    assert!(!reversed.chain_in_order);
+    assert_eq!(
+        (reversed.chain_extra_count, reversed.chain_includes_root),
+        (0, true)
+    );
+
+    let extra = legacy_facts(
+        served(vec![leaf.clone(), intermediate.clone(), unrelated]),
+        HOST,
+        &trust,
+        None,
+    )
+    .await;
+    assert!(extra.trusted, "{:?}", extra.trust_error_detail);
+    assert_eq!(
+        (
+            extra.chain_extra_count,
+            extra.chain_includes_root,
+            extra.chain_in_order
+        ),
+        (1, true, false),
+        "the unrelated certificate is self-signed: a root served for nothing"
     );
 }

@@ -164,6 +164,7 @@ fn legacy_config() -> LegacyConfig {
         dhe_prime_bits: 1024,
         ssl2_ciphers: vec![0x010080, 0x0700c0],
         refusal: Refusal::Alert,
+        ..LegacyConfig::default()
     }
 }
 

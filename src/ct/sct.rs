@@ -10,7 +10,9 @@ use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey,
     VerificationAlgorithm,
 };
-use x509_parser::extensions::{SignedCertificateTimestamp, parse_ct_signed_certificate_timestamp_list};
+use x509_parser::extensions::{
+    SignedCertificateTimestamp, parse_ct_signed_certificate_timestamp_list,
+};
 use x509_parser::prelude::{FromDer, ParsedExtension, X509Certificate};
 use x509_parser::x509::SubjectPublicKeyInfo;
 
@@ -162,7 +164,9 @@ fn check_one(
         (None, _, _) => SctStatus::Unverifiable("no CT log list".to_string()),
         (Some(_), None, _) => SctStatus::UnknownLog,
         (_, _, Err(reason)) => SctStatus::Unverifiable(reason.clone()),
-        _ if sct.version.0 != 0 => SctStatus::Unverifiable(format!("SCT version {}", sct.version.0)),
+        _ if sct.version.0 != 0 => {
+            SctStatus::Unverifiable(format!("SCT version {}", sct.version.0))
+        }
         (Some(_), Some(log), Ok(entry)) => verify(
             &log.key,
             sct.signature.hash_alg_id,

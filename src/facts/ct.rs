@@ -156,7 +156,11 @@ fn policy_compliant(checks: &[SctCheck], validity_days: i64) -> bool {
             .iter()
             .filter(|c| (c.source == SctSource::Embedded) == embedded)
             .filter(|c| c.status == SctStatus::Valid)
-            .filter(|c| c.log_state.as_deref().is_some_and(|s| ONCE_QUALIFIED.contains(&s)))
+            .filter(|c| {
+                c.log_state
+                    .as_deref()
+                    .is_some_and(|s| ONCE_QUALIFIED.contains(&s))
+            })
             .collect()
     };
     let satisfies = |set: &[&SctCheck], required: usize| {

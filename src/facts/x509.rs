@@ -177,7 +177,11 @@ struct Served<'a> {
 /// Derives certificate facts from a TLS scan: the chain of the main rustls handshake, or, when
 /// none completed, the raw Certificate message of the `certificate` attempt. Validity is judged
 /// at `now` (Unix seconds); every SCT is verified against `ct_logs` when a list is available.
-pub fn derive(scan: &TlsEvidence, now: i64, ct_logs: Option<&crate::ct::LogList>) -> CertDerivation {
+pub fn derive(
+    scan: &TlsEvidence,
+    now: i64,
+    ct_logs: Option<&crate::ct::LogList>,
+) -> CertDerivation {
     let raw = scan
         .attempts
         .iter()
@@ -200,18 +204,19 @@ pub fn derive(scan: &TlsEvidence, now: i64, ct_logs: Option<&crate::ct::LogList>
         ) => Served {
             source: "handshake",
             certificates,
-            error: certificate_error.as_deref().map(|detail| {
-                (detail, certificate_error_code.as_deref().unwrap_or("other"))
-            }),
+            error: certificate_error
+                .as_deref()
+                .map(|detail| (detail, certificate_error_code.as_deref().unwrap_or("other"))),
             ocsp: ocsp_response.as_deref(),
         },
         (_, Some(info)) => Served {
             source: "certificate_message",
             certificates: &info.certificates,
             error: scan.certificate_check.as_ref().and_then(|check| {
-                check.error.as_deref().map(|detail| {
-                    (detail, check.error_code.as_deref().unwrap_or("other"))
-                })
+                check
+                    .error
+                    .as_deref()
+                    .map(|detail| (detail, check.error_code.as_deref().unwrap_or("other")))
             }),
             ocsp: info.ocsp_response.as_deref(),
         },
@@ -239,11 +244,16 @@ pub fn derive(scan: &TlsEvidence, now: i64, ct_logs: Option<&crate::ct::LogList>
     };
     facts.source = served.source.to_string();
     let leaf_der = &ders[0];
-    let issuer_der = issuer_of(&parsed).and_then(|i| ders.get(i)).map(Vec::as_slice);
+    let issuer_der = issuer_of(&parsed)
+        .and_then(|i| ders.get(i))
+        .map(Vec::as_slice);
     // The raw hello may have been answered with another certificate (e.g. RSA instead of ECDSA):
     // what it carried counts only when it is about the same leaf.
     let raw_same_leaf = raw.filter(|info| {
-        info.certificates.first().and_then(|b64| crate::evidence::decode_bytes(b64)).as_ref()
+        info.certificates
+            .first()
+            .and_then(|b64| crate::evidence::decode_bytes(b64))
+            .as_ref()
             == Some(leaf_der)
     });
     let staple = served
@@ -272,7 +282,8 @@ pub fn derive(scan: &TlsEvidence, now: i64, ct_logs: Option<&crate::ct::LogList>
             );
         }
     }
-    facts.ct = checks.map(|checks| super::ct::derive(&checks, ct_logs, facts.validity_days, now_ms));
+    facts.ct =
+        checks.map(|checks| super::ct::derive(&checks, ct_logs, facts.validity_days, now_ms));
     CertDerivation::Facts(Box::new(facts))
 }
 
@@ -340,7 +351,8 @@ fn ocsp_facts(
     facts.this_update = Some(rfc3339(single.this_update));
     facts.next_update = single.next_update.map(rfc3339);
     facts.fresh = Some(
-        single.this_update <= now + SKEW && single.next_update.is_some_and(|next| now < next + SKEW),
+        single.this_update <= now + SKEW
+            && single.next_update.is_some_and(|next| now < next + SKEW),
     );
     let sct_list = single.sct_list;
     facts.sct_count = sct_list
@@ -437,9 +449,10 @@ fn path_from_leaf(chain: &[X509Certificate<'_>]) -> Vec<usize> {
         if here.subject().as_raw() == here.issuer().as_raw() {
             break;
         }
-        let next = chain.iter().enumerate().find(|(i, c)| {
-            !path.contains(i) && c.subject().as_raw() == here.issuer().as_raw()
-        });
+        let next = chain
+            .iter()
+            .enumerate()
+            .find(|(i, c)| !path.contains(i) && c.subject().as_raw() == here.issuer().as_raw());
         match next {
             Some((i, _)) => {
                 path.push(i);
@@ -615,7 +628,11 @@ mod tests {
             if round % 3 == 0 {
                 bytes.truncate(at);
             }
-            let _ = derive(&completed(vec![crate::evidence::encode_bytes(&bytes)], None), 0, None);
+            let _ = derive(
+                &completed(vec![crate::evidence::encode_bytes(&bytes)], None),
+                0,
+                None,
+            );
         }
         assert!(matches!(
             derive(&completed(vec!["not base64!".into()], None), 0, None),

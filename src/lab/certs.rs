@@ -202,7 +202,13 @@ pub fn issue(host: &str, shape: &LabCert) -> Result<Issued, LabError> {
             }
             (LabChain::Intermediate { .. }, Some(intermediate)) => {
                 let sign = |params: &CertificateParams| params.signed_by(&leaf_key, intermediate);
-                let der = with_scts(&mut leaf, &shape.scts, intermediate.der(), sign, &mut ct_logs)?;
+                let der = with_scts(
+                    &mut leaf,
+                    &shape.scts,
+                    intermediate.der(),
+                    sign,
+                    &mut ct_logs,
+                )?;
                 (der, intermediate.der().clone(), intermediate.key())
             }
             _ => {

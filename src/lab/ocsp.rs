@@ -81,7 +81,10 @@ pub fn response(
             extn_id: SCT_LIST,
             critical: false,
             extn_value: OctetString::new(
-                OctetString::new(list).map_err(fail)?.to_der().map_err(fail)?,
+                OctetString::new(list)
+                    .map_err(fail)?
+                    .to_der()
+                    .map_err(fail)?,
             )
             .map_err(fail)?,
         }]),
@@ -96,10 +99,8 @@ pub fn response(
                     oid: SHA1,
                     parameters: Some(Any::from(Null)),
                 },
-                issuer_name_hash: sha1(
-                    &issuer.tbs_certificate.subject.to_der().map_err(fail)?,
-                )
-                .map_err(fail)?,
+                issuer_name_hash: sha1(&issuer.tbs_certificate.subject.to_der().map_err(fail)?)
+                    .map_err(fail)?,
                 issuer_key_hash: sha1(issuer_key_bits).map_err(fail)?,
                 serial_number: leaf.tbs_certificate.serial_number.clone(),
             },

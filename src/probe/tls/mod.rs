@@ -180,7 +180,14 @@ impl<'a> TlsScan<'a> {
                     Some(self.server_name.clone()),
                 );
                 spec.groups = vec![group];
-                self.attempt("group", spec, Want { key_exchange: true, ..Want::default() })
+                self.attempt(
+                    "group",
+                    spec,
+                    Want {
+                        key_exchange: true,
+                        ..Want::default()
+                    },
+                )
             }))
             .await
         };
@@ -194,7 +201,17 @@ impl<'a> TlsScan<'a> {
                 return None;
             }
             let spec = ClientHelloSpec::new(protocol, dhe_suites, Some(self.server_name.clone()));
-            Some(self.attempt("dhe", spec, Want { key_exchange: true, ..Want::default() }).await)
+            Some(
+                self.attempt(
+                    "dhe",
+                    spec,
+                    Want {
+                        key_exchange: true,
+                        ..Want::default()
+                    },
+                )
+                .await,
+            )
         };
         let fallback = async {
             // Offer a lower version than the best the server speaks, flagged as a fallback.

@@ -544,9 +544,14 @@ mod tests {
             [1; 32],
             &[(43, vec![3, 4]), (51, vec![0, 0x1d, 0, 1, 9])],
         );
-        let Flight::Complete(TlsReply::ServerHello(info)) =
-            parse_flight(&record(22, &sh), Want { key_exchange: true, ..Want::default() }, false)
-        else {
+        let Flight::Complete(TlsReply::ServerHello(info)) = parse_flight(
+            &record(22, &sh),
+            Want {
+                key_exchange: true,
+                ..Want::default()
+            },
+            false,
+        ) else {
             panic!()
         };
         assert_eq!(info.negotiated(), 0x0304);
@@ -578,7 +583,10 @@ mod tests {
         let mut flight = record(22, &sh);
         flight.extend(record(22, &handshake(11, &[0, 0, 3, 0, 0, 0])));
         flight.extend(record(22, &handshake(12, &ske.into_bytes())));
-        let want = Want { key_exchange: true, ..Want::default() };
+        let want = Want {
+            key_exchange: true,
+            ..Want::default()
+        };
         assert_eq!(
             parse_flight(&flight[..flight.len() - 3], want, false),
             Flight::Incomplete
@@ -721,7 +729,13 @@ mod tests {
             if round % 5 == 0 {
                 bytes.extend((0..(next() % 50)).map(|_| next() as u8));
             }
-            for want in [Want::default(), Want { key_exchange: true, ..Want::default() }] {
+            for want in [
+                Want::default(),
+                Want {
+                    key_exchange: true,
+                    ..Want::default()
+                },
+            ] {
                 let _ = parse_flight(&bytes, want, false);
                 let _ = parse_flight(&bytes, want, true);
             }
