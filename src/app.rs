@@ -188,11 +188,15 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
         }
         None => TrustAnchors::Bundled,
     };
-    let resolver = Resolver::new(
-        &args.resolvers,
-        args.connects.clone(),
-        Duration::from_secs(3),
-    )
+    let resolver = if args.no_dns {
+        Resolver::offline(args.connects.clone())
+    } else {
+        Resolver::new(
+            &args.resolvers,
+            args.connects.clone(),
+            Duration::from_secs(3),
+        )
+    }
     .map_err(|e| usage(format!("error: {e}")))?;
     let config = ProbeConfig {
         resolver,

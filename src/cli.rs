@@ -99,6 +99,10 @@ pub struct AuditArgs {
     /// DNS server for every lookup, the target's own address included. Repeatable; default: the system's.
     #[arg(long = "resolver", value_name = "IP[:PORT]", value_parser = crate::net::resolve::parse_resolver_addr)]
     pub resolvers: Vec<std::net::SocketAddr>,
+    /// Send no DNS query at all: names resolve only through --connect, and DNS facts (CAA) are
+    /// inconclusive. For air-gapped audits of a lab.
+    #[arg(long, conflicts_with = "resolvers")]
+    pub no_dns: bool,
     /// Trust only the CA certificates in this PEM file instead of the bundled Mozilla roots.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,

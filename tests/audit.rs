@@ -5,7 +5,9 @@ use std::net::Ipv4Addr;
 use secaudit::lab::{LabSite, Reply};
 use serde_json::Value;
 
-use crate::util::{LAB_HOST, args, dns_server, secaudit, site, start_lab, stderr, stdout};
+use crate::util::{
+    LAB_HOST, args, dns_server, dns_zone, secaudit, site, start_lab, stderr, stdout,
+};
 
 /// A site with a short HSTS, a CSP without frame-ancestors, no X-Frame-Options, one insecure
 /// session cookie and one correct `__Host-` cookie.
@@ -127,6 +129,7 @@ async fn untrusted_certificate_is_recorded_and_the_site_still_observed() {
     // No --ca-file: the bundled Mozilla roots do not know the lab CA.
     let mut cli = args(&["audit", LAB_HOST, "--format", "json"]);
     cli.extend(lab.connect_args());
+    cli.push("--no-dns".into());
     let output = secaudit(cli).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
@@ -208,9 +211,25 @@ async fn resolver_is_used_for_the_target_name() {
     .unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, &lab.ca_pem).unwrap();
-    let dns = dns_server(
+    use hickory_proto::rr::rdata::CAA;
+    let apex = hickory_proto::rr::Name::from_ascii("example.test.").unwrap();
+    let caa = |data: CAA| {
+        hickory_proto::rr::Record::from_rdata(apex.clone(), 60, hickory_proto::rr::RData::CAA(data))
+    };
+    let dns = dns_zone(
         "example.test.",
         &[("shop.example.test.", Ipv4Addr::LOCALHOST)],
+        vec![
+            caa(CAA::new_issue(
+                false,
+                Some(hickory_proto::rr::Name::from_ascii("letsencrypt.org").unwrap()),
+                Vec::new(),
+            )),
+            caa(CAA::new_iodef(
+                false,
+                url::Url::parse("mailto:security@example.test").unwrap(),
+            )),
+        ],
     )
     .await;
     let target = format!("shop.example.test:{}", lab.https_addr.port());
@@ -233,6 +252,19 @@ async fn resolver_is_used_for_the_target_name() {
     assert_eq!(report["facts"]["http"]["https"]["reachable"], true);
     assert_eq!(report["facts"]["http"]["https"]["certificate_valid"], true);
     assert_eq!(report["facts"]["http"]["hsts"]["max_age"], 300);
+    // CAA: nothing at shop.example.test, the set at example.test applies.
+    let caa = &report["facts"]["dns"]["caa"];
+    assert_eq!(caa["present"], true, "{caa}");
+    assert_eq!(caa["found_at"], "example.test");
+    assert_eq!(caa["issue"], serde_json::json!(["letsencrypt.org"]));
+    assert_eq!(
+        caa["iodef"],
+        serde_json::json!(["mailto:security@example.test"])
+    );
+    assert!(
+        caa.get("issuer_allowed").is_none(),
+        "the lab CA has no CAA identifier: {caa}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -62,6 +62,8 @@ pub async fn start_lab(site: LabSite, dir: &Path) -> (Lab, Vec<String>) {
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, &lab.ca_pem).expect("write CA");
     let mut args = lab.connect_args();
+    // Only the --connect overrides resolve: no DNS query leaves the machine.
+    args.push("--no-dns".into());
     args.push("--ca-file".into());
     args.push(ca.display().to_string());
     (lab, args)
@@ -81,6 +83,11 @@ pub struct DnsServer {
 
 /// Serves `zone` with the given A records.
 pub async fn dns_server(zone: &str, a_records: &[(&str, Ipv4Addr)]) -> DnsServer {
+    dns_zone(zone, a_records, Vec::new()).await
+}
+
+/// Serves `zone` with the given A records and any other `extra` records.
+pub async fn dns_zone(zone: &str, a_records: &[(&str, Ipv4Addr)], extra: Vec<Record>) -> DnsServer {
     let origin = Name::from_ascii(zone).expect("zone name");
     let mut records: BTreeMap<RrKey, RecordSet> = BTreeMap::new();
     let mut add = |record: Record| {
@@ -109,6 +116,9 @@ pub async fn dns_server(zone: &str, a_records: &[(&str, Ipv4Addr)]) -> DnsServer
             60,
             RData::A(A(*ip)),
         ));
+    }
+    for record in extra {
+        add(record);
     }
     let handler = InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::new(
         origin.clone(),

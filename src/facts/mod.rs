@@ -6,6 +6,7 @@
 //! [`Facts::unobserved`] under the path it would have had, so rules see "inconclusive", never a
 //! default value. Derivation is pure and deterministic.
 
+pub mod caa;
 pub mod catalogue;
 pub mod ciphers;
 pub mod cookie;
@@ -44,8 +45,18 @@ pub struct Facts {
     /// The HTTPS endpoint's certificate (from the TLS scan's handshake).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert: Option<x509::CertFacts>,
+    /// DNS records of the target's name.
+    pub dns: DnsFacts,
     /// Paths that could not be observed, with the reason.
     pub unobserved: BTreeMap<String, String>,
+}
+
+/// DNS facts of the target's name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DnsFacts {
+    /// The CAA policy (RFC 8659) that applies to the name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caa: Option<caa::CaaFacts>,
 }
 
 /// The target as resolved.
@@ -260,6 +271,16 @@ impl Facts {
                 None
             }
         };
+        let issuer = cert.as_ref().map(|c| (c.issuer.as_str(), c.wildcard));
+        let dns = DnsFacts {
+            caa: match caa::derive(&evidence.target.host, &evidence.dns, issuer) {
+                caa::CaaDerivation::Facts(facts) => Some(facts),
+                caa::CaaDerivation::Unobserved(reason) => {
+                    unobserved.insert("dns.caa".to_string(), reason);
+                    None
+                }
+            },
+        };
         let tls = match &evidence.tls {
             Some(scan) => {
                 let derived = tls::TlsFacts::derive(scan);
@@ -280,6 +301,7 @@ impl Facts {
             cookies,
             tls,
             cert,
+            dns,
             unobserved,
         }
     }

@@ -87,6 +87,9 @@ pub struct Resolver {
     log: Arc<Mutex<LookupLog>>,
 }
 
+/// Most records kept from one answer.
+const MAX_RECORDS: usize = 64;
+
 /// Lookups keyed by (name, type); the first answer for a key is kept.
 type LookupLog = BTreeMap<(String, String), DnsLookup>;
 
@@ -220,6 +223,33 @@ impl Resolver {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         log.values().cloned().collect()
+    }
+
+    /// Looks up `record_type` records of `name` and records the outcome (records in
+    /// presentation format, as received). Without name resolution (the demo) nothing is sent
+    /// and the lookup fails.
+    pub async fn records(&self, name: &str, record_type: RecordType) -> DnsOutcome {
+        let outcome = if self.offline {
+            DnsOutcome::Failed {
+                error: ProbeError::new(FailureKind::Dns, "name resolution is off"),
+            }
+        } else {
+            let fqdn = format!("{}.", name.trim_end_matches('.'));
+            match self.dns.lookup(fqdn.as_str(), record_type).await {
+                Ok(lookup) => DnsOutcome::Answer {
+                    records: lookup
+                        .answers()
+                        .iter()
+                        .filter(|record| record.record_type() == record_type)
+                        .take(MAX_RECORDS)
+                        .map(|record| record.data.to_string())
+                        .collect(),
+                },
+                Err(err) => classify_dns_error(name, &err),
+            }
+        };
+        self.record(name, &record_type.to_string(), outcome.clone());
+        outcome
     }
 
     async fn lookup(&self, host: &str, record_type: RecordType) -> Result<Vec<IpAddr>, ProbeError> {

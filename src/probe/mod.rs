@@ -4,6 +4,7 @@
 //! in time (by the deadline) and in size (by [`Limits`]); a failure becomes evidence with its
 //! reason instead of an error that aborts the audit.
 
+pub mod dns;
 pub mod http;
 pub mod tls;
 
@@ -64,10 +65,14 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
     // A safety margin past the deadline: probes time themselves out, this only catches a bug.
     let hard_stop = deadline + Duration::from_secs(2);
     let tls_scan = scan_tls(target, config, &resolver, deadline);
-    let (http, tls) = tokio::join!(
+    let (http, tls, caa) = tokio::join!(
         tokio::time::timeout_at(hard_stop, http_probe.run(target)),
         tokio::time::timeout_at(hard_stop, tls_scan),
+        tokio::time::timeout_at(deadline, dns::caa(&resolver, &target.host)),
     );
+    if caa.is_err() {
+        deadline_exceeded.push("dns".to_string());
+    }
     let http = http.unwrap_or_else(|_| {
         deadline_exceeded.push("http".to_string());
         HttpEvidence::default()
