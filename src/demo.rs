@@ -34,6 +34,7 @@ pub fn demo_site() -> LabSite {
             // Real embedded SCTs from two demo logs, which the demo adds to its CT log list.
             cert: LabCert {
                 scts: vec![LabSct::valid("Demo CT operator A"), LabSct::valid("Demo CT operator B")],
+                ocsp: Some(crate::lab::certs::LabOcsp::default()),
                 ..LabCert::default()
             },
             ..LabTls::default()

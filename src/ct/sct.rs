@@ -264,6 +264,37 @@ mod tests {
     }
 
     #[test]
+    fn corrupted_delivered_lists_never_panic() {
+        let mut state: u64 = 0x1dea;
+        let mut list = vec![0x00, 0x33, 0x00, 0x31, 0x00];
+        list.extend_from_slice(&[7; 32]);
+        list.extend_from_slice(&[0; 8]);
+        list.extend_from_slice(&[0, 0, 4, 3, 0, 2, 0x30, 0x00]);
+        assert_eq!(
+            check_delivered_scts(&list, SctSource::TlsExtension, b"leaf", None)
+                .map(|checks| checks.len()),
+            Ok(1)
+        );
+        for round in 0..5000usize {
+            let mut bytes = list.clone();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let at = (state as usize) % bytes.len();
+            bytes[at] ^= (state >> 24) as u8 | 1;
+            if round % 4 == 0 {
+                bytes.truncate(at);
+            }
+            let _ = check_delivered_scts(&bytes, SctSource::Ocsp, &bytes, None);
+        }
+        assert!(check_delivered_scts(&[0xff; 64], SctSource::Ocsp, b"", None).is_err());
+        assert_eq!(
+            check_delivered_scts(&[], SctSource::Ocsp, b"", None),
+            Ok(Vec::new())
+        );
+    }
+
+    #[test]
     fn unsupported_algorithms_are_unverifiable() {
         assert!(matches!(
             verify(b"not a key", 4, 3, b"m", b"s"),

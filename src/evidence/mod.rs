@@ -204,6 +204,20 @@ pub fn schema_value() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Evidence)).unwrap_or_default()
 }
 
+/// Binary observations (DER certificates, OCSP responses, SCT lists) are kept in evidence as
+/// standard base64; this encodes them.
+pub fn encode_bytes(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes a binary observation written by [`encode_bytes`]; `None` when the text is not
+/// base64 (an edited or corrupted evidence file).
+pub fn decode_bytes(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,18 +247,4 @@ mod tests {
             Err(EvidenceError::Parse(_))
         ));
     }
-}
-
-/// Binary observations (DER certificates, OCSP responses, SCT lists) are kept in evidence as
-/// standard base64; this encodes them.
-pub fn encode_bytes(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// Decodes a binary observation written by [`encode_bytes`]; `None` when the text is not
-/// base64 (an edited or corrupted evidence file).
-pub fn decode_bytes(text: &str) -> Option<Vec<u8>> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.decode(text).ok()
 }

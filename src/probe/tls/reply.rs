@@ -262,8 +262,7 @@ impl FlightState {
                     }
                 }
                 (22, Some(hello)) if want.certificates => {
-                    hello.ocsp_response =
-                        ocsp_staple(&body).map(|der| crate::evidence::encode_bytes(der));
+                    hello.ocsp_response = ocsp_staple(&body).map(crate::evidence::encode_bytes);
                 }
                 (12, Some(hello)) => {
                     hello.key_exchange = parse_key_exchange(hello.suite, &body);
