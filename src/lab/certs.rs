@@ -183,7 +183,7 @@ pub fn issue(host: &str, shape: &LabCert) -> Result<Issued, LabError> {
     leaf.not_after = now + Duration::days(shape.valid_until_days) + Duration::hours(12);
     let mut ct_logs = LogList {
         version: "lab".to_string(),
-        timestamp: "lab".to_string(),
+        timestamp: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         logs: Default::default(),
     };
     let intermediate = match shape.chain {

@@ -46,6 +46,19 @@ pub fn render(report: &Report, options: TableOptions, out: &mut dyn Write) -> io
     if let Some(reason) = &report.unauditable {
         writeln!(out, "target could not be audited: {}", for_terminal(reason))?;
     }
+    if let Some(ct) = report.facts.pointer("/cert/ct") {
+        match ct.get("log_list_timestamp").and_then(|t| t.as_str()) {
+            Some(date) => writeln!(
+                out,
+                "SCTs verified against the CT log list of {}",
+                for_terminal(date)
+            )?,
+            None => writeln!(
+                out,
+                "no CT log list: SCTs were not verified (run `secaudit ct update` or pass --ct-log-list)"
+            )?,
+        }
+    }
     for pack in &report.packs {
         writeln!(out)?;
         render_pack(pack, options, out)?;
