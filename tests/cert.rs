@@ -21,9 +21,9 @@ fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Serves a certificate of `shape` and returns the facts the scan derives, trusting the lab root
-/// (or the bundled roots when `bundled`).
-async fn facts_for(shape: LabCert, bundled: bool) -> CertFacts {
+/// Serves a certificate of `shape` from the rustls lab and scans it, trusting the lab root (or
+/// the bundled roots when `bundled`).
+async fn scan_lab(shape: LabCert, bundled: bool) -> (Lab, TlsEvidence) {
     let lab = Lab::start(LabSite {
         host: HOST.into(),
         https: Reply::page("ok"),
@@ -50,9 +50,21 @@ async fn facts_for(shape: LabCert, bundled: bool) -> CertFacts {
     .run()
     .await;
     assert!(!evidence.handshakes.is_empty(), "a handshake");
+    (lab, evidence)
+}
+
+/// The facts of a lab certificate of `shape`, without a CT log list.
+async fn facts_for(shape: LabCert, bundled: bool) -> CertFacts {
+    let (_, evidence) = scan_lab(shape, bundled).await;
     let facts = facts_of(&evidence, None);
     assert_eq!(facts.source, "handshake");
     facts
+}
+
+/// The facts of a lab certificate of `shape`, SCTs verified against the lab's logs.
+async fn lab_facts(shape: LabCert) -> CertFacts {
+    let (lab, evidence) = scan_lab(shape, false).await;
+    facts_of(&evidence, Some(&lab.ct_logs))
 }
 
 /// The certificate facts of a scan; panics when there are none.
@@ -371,31 +383,12 @@ async fn ct_facts_for(
     scts: Vec<secaudit::lab::certs::LabSct>,
     chain: LabChain,
 ) -> secaudit::facts::ct::CtFacts {
-    let lab = Lab::start(LabSite {
-        host: HOST.into(),
-        https: Reply::page("ok"),
-        http: Reply::page("ok"),
-        tls: LabTls {
-            cert: LabCert {
-                scts,
-                chain,
-                ..LabCert::default()
-            },
-            ..LabTls::default()
-        },
+    let facts = lab_facts(LabCert {
+        scts,
+        chain,
+        ..LabCert::default()
     })
-    .await
-    .expect("lab");
-    let evidence = TlsScan::new(
-        lab.https_addr,
-        HOST,
-        &lab.trust(),
-        Instant::now() + Duration::from_secs(20),
-        TlsLimits::default(),
-    )
-    .run()
     .await;
-    let facts = facts_of(&evidence, Some(&lab.ct_logs));
     assert!(facts.trusted, "the SCT extension must not break the chain");
     facts.ct.expect("CT facts")
 }
@@ -516,31 +509,6 @@ async fn ct_update_downloads_the_list_from_a_local_https_server() {
         json,
         "byte-for-byte"
     );
-}
-
-/// Serves `shape` from the rustls lab and derives its certificate facts against the lab's logs.
-async fn lab_facts(shape: LabCert) -> CertFacts {
-    let lab = Lab::start(LabSite {
-        host: HOST.into(),
-        https: Reply::page("ok"),
-        http: Reply::page("ok"),
-        tls: LabTls {
-            cert: shape,
-            ..LabTls::default()
-        },
-    })
-    .await
-    .expect("lab");
-    let evidence = TlsScan::new(
-        lab.https_addr,
-        HOST,
-        &lab.trust(),
-        Instant::now() + Duration::from_secs(20),
-        TlsLimits::default(),
-    )
-    .run()
-    .await;
-    facts_of(&evidence, Some(&lab.ct_logs))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
