@@ -43,6 +43,13 @@ pub struct CookieFacts {
     pub prefix_valid: bool,
     /// The name suggests a session or authentication cookie (heuristic: sess, sid, auth, token, jwt, login).
     pub looks_like_session: bool,
+    /// The name suggests an anti-CSRF (request-verification) token (heuristic: csrf, xsrf,
+    /// requestverificationtoken).
+    pub looks_like_csrf: bool,
+    /// The `SameSite` attribute as written, lower-case (also when not a known value); absent
+    /// when the attribute is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_site_raw: Option<String>,
 }
 
 /// The `SameSite` attribute's value.
@@ -70,12 +77,33 @@ pub enum CookiePrefix {
 }
 
 const SESSION_HINTS: [&str; 6] = ["sess", "sid", "auth", "token", "jwt", "login"];
+const CSRF_HINTS: [&str; 3] = ["csrf", "xsrf", "requestverificationtoken"];
+
+/// The value of the last `SameSite` attribute of a raw line, lower-case.
+fn same_site_attribute(line: &str) -> Option<String> {
+    line.split(';')
+        .skip(1)
+        .filter_map(|attribute| attribute.split_once('='))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("samesite"))
+        .map(|(_, value)| {
+            value
+                .trim()
+                .chars()
+                .take(64)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
+        .last()
+}
 
 impl CookieFacts {
     /// Derives the facts of one raw `Set-Cookie` line received from `set_by`.
     pub fn from_line(line: &str, set_by: &str, set_over_http: bool) -> Self {
         match Cookie::parse(line.to_string()) {
-            Ok(cookie) => Self::from_cookie(&cookie, set_by, set_over_http),
+            Ok(cookie) => Self {
+                same_site_raw: same_site_attribute(line),
+                ..Self::from_cookie(&cookie, set_by, set_over_http)
+            },
             Err(error) => Self {
                 name: line
                     .split_once('=')
@@ -94,6 +122,8 @@ impl CookieFacts {
                 prefix: CookiePrefix::None,
                 prefix_valid: true,
                 looks_like_session: false,
+                looks_like_csrf: false,
+                same_site_raw: None,
             },
         }
     }
@@ -120,6 +150,8 @@ impl CookieFacts {
         };
         Self {
             looks_like_session: SESSION_HINTS.iter().any(|hint| lower.contains(hint)),
+            looks_like_csrf: CSRF_HINTS.iter().any(|hint| lower.contains(hint)),
+            same_site_raw: None,
             name,
             set_by: set_by.to_string(),
             set_over_http,
@@ -220,5 +252,17 @@ mod tests {
     fn unknown_samesite_is_absent() {
         let c = CookieFacts::from_line("a=b; SameSite=Sometimes", HTTPS, false);
         assert_eq!(c.same_site, None);
+        assert_eq!(c.same_site_raw.as_deref(), Some("sometimes"));
+        let c = CookieFacts::from_line("a=b; Secure", HTTPS, false);
+        assert_eq!(c.same_site_raw, None);
+    }
+
+    #[test]
+    fn csrf_cookies_are_recognised() {
+        for name in ["csrftoken", "XSRF-TOKEN", "__RequestVerificationToken"] {
+            let c = CookieFacts::from_line(&format!("{name}=1"), HTTPS, false);
+            assert!(c.looks_like_csrf, "{name}");
+        }
+        assert!(!CookieFacts::from_line("theme=dark", HTTPS, false).looks_like_csrf);
     }
 }
