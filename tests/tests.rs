@@ -6,5 +6,6 @@
 mod audit;
 mod cert;
 mod cli;
+mod observatory;
 mod tls;
 mod util;
