@@ -7,5 +7,6 @@ mod audit;
 mod cert;
 mod cli;
 mod observatory;
+mod packs;
 mod tls;
 mod util;

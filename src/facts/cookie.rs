@@ -32,6 +32,9 @@ pub struct CookieFacts {
     /// `Domain` attribute, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// `Domain` is absent (host-only cookie) or names the host that set it or a parent of it
+    /// (whether the parent is a public suffix is not checked).
+    pub domain_matches_host: bool,
     /// `Path` attribute, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -117,6 +120,7 @@ impl CookieFacts {
                 http_only: false,
                 same_site: None,
                 domain: None,
+                domain_matches_host: true,
                 path: None,
                 persistent: false,
                 prefix: CookiePrefix::None,
@@ -148,7 +152,19 @@ impl CookieFacts {
                 secure && !set_over_http && domain.is_none() && path.as_deref() == Some("/")
             }
         };
+        let host = url::Url::parse(set_by)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        let domain_matches_host = match (&domain, &host) {
+            (None, _) => true,
+            (Some(domain), Some(host)) => {
+                let domain = domain.trim_start_matches('.').to_ascii_lowercase();
+                !domain.is_empty() && (*host == domain || host.ends_with(&format!(".{domain}")))
+            }
+            (Some(_), None) => false,
+        };
         Self {
+            domain_matches_host,
             looks_like_session: SESSION_HINTS.iter().any(|hint| lower.contains(hint)),
             looks_like_csrf: CSRF_HINTS.iter().any(|hint| lower.contains(hint)),
             same_site_raw: None,
@@ -255,6 +271,17 @@ mod tests {
         assert_eq!(c.same_site_raw.as_deref(), Some("sometimes"));
         let c = CookieFacts::from_line("a=b; Secure", HTTPS, false);
         assert_eq!(c.same_site_raw, None);
+    }
+
+    #[test]
+    fn domain_must_cover_the_setting_host() {
+        let on = |line: &str| CookieFacts::from_line(line, HTTPS, false).domain_matches_host;
+        assert!(on("a=1"));
+        assert!(on("a=1; Domain=shop.example.test"));
+        assert!(on("a=1; Domain=.example.test"));
+        assert!(!on("a=1; Domain=other.test"));
+        assert!(!on("a=1; Domain=xample.test"));
+        assert!(!on("a=1; Domain=www.shop.example.test"));
     }
 
     #[test]

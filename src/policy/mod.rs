@@ -18,7 +18,7 @@ pub use model::{Category, Pack, Rule, RuleId, Severity};
 use crate::facts::Catalogue;
 
 /// Built-in packs: name and file text.
-pub const BUILTIN: [(&str, &str); 6] = [
+pub const BUILTIN: [(&str, &str); 7] = [
     ("baseline", include_str!("../../rules/baseline.yaml")),
     (
         "mozilla-intermediate",
@@ -36,6 +36,10 @@ pub const BUILTIN: [(&str, &str); 6] = [
     (
         "securityheaders",
         include_str!("../../rules/securityheaders.yaml"),
+    ),
+    (
+        "netatoo-http",
+        include_str!("../../rules/netatoo-http.yaml"),
     ),
 ];
 
