@@ -13,7 +13,7 @@ fn reference() -> Value {
 }
 
 /// The reference evidence with headers of the final HTTPS response replaced (`None` removes).
-fn with_headers(changes: &[(&str, Option<&str>)]) -> Value {
+fn with_headers(changes: &[Change<'_>]) -> Value {
     let mut evidence = reference();
     let headers = evidence["http"]["secure"]["hops"][0]["headers"]
         .as_array_mut()
@@ -64,11 +64,14 @@ fn outcome<'a>(pack: &'a Value, rule: &str) -> (&'a str, Option<&'a str>) {
     )
 }
 
-const PERMISSIONS: (&str, Option<&str>) = ("permissions-policy", Some("camera=(), microphone=()"));
+/// A header change: name, and the new value (`None` removes the header).
+type Change<'a> = (&'a str, Option<&'a str>);
+
+const PERMISSIONS: Change<'static> = ("permissions-policy", Some("camera=(), microphone=()"));
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn securityheaders_grades_six_headers_and_caps_warnings_at_a() {
-    let cases: &[(&[(&str, Option<&str>)], i64, &str)] = &[
+    let cases: &[(&[Change<'_>], i64, &str)] = &[
         // All six effective, nothing to warn about: 100, A+.
         (&[PERMISSIONS], 100, "A+"),
         // The reference site lacks Permissions-Policy: five of six, 100 − 15 = 85, B.

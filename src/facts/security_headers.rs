@@ -261,23 +261,19 @@ fn judged<S>(hop: &HttpHop, name: &str, judge: impl Fn(&str) -> (String, S)) -> 
 /// Referrer-Policy: the last token that is a policy wins (Referrer Policy §8.1).
 pub fn referrer_policy(hop: &HttpHop) -> JudgedHeader<ReferrerStatus> {
     judged(hop, "referrer-policy", |value| {
-        let effective = value
-            .split(',')
-            .map(str::trim)
-            .filter(|token| {
-                matches!(
-                    *token,
-                    "no-referrer"
-                        | "no-referrer-when-downgrade"
-                        | "same-origin"
-                        | "origin"
-                        | "strict-origin"
-                        | "origin-when-cross-origin"
-                        | "strict-origin-when-cross-origin"
-                        | "unsafe-url"
-                )
-            })
-            .next_back();
+        let effective = value.split(',').map(str::trim).rfind(|token| {
+            matches!(
+                *token,
+                "no-referrer"
+                    | "no-referrer-when-downgrade"
+                    | "same-origin"
+                    | "origin"
+                    | "strict-origin"
+                    | "origin-when-cross-origin"
+                    | "strict-origin-when-cross-origin"
+                    | "unsafe-url"
+            )
+        });
         match effective {
             Some(token) => {
                 let status = match token {
