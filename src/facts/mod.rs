@@ -404,3 +404,6 @@ fn target_addresses(evidence: &Evidence) -> Vec<String> {
     }
     addresses
 }
+
+#[cfg(test)]
+mod tests;
