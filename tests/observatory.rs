@@ -450,6 +450,14 @@ const CASES: &[(&str, i64, &str, &[&str])] = &[
             "x-frame-options-not-implemented",
         ],
     ),
+    // A header without one recognised directive cannot be parsed → csp-header-invalid −25;
+    // XFO DENY 0; 75 < 90: no bonus → 75 B.
+    (
+        "38-csp-unparseable",
+        75,
+        "B",
+        &["csp-header-invalid", "referrer-policy-private"],
+    ),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

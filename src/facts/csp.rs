@@ -167,6 +167,9 @@ pub struct CspPolicyFacts {
 }
 
 /// What the Content-Security-Policy of the final HTTPS response allows.
+///
+/// The judgements (`unsafe_inline`, `object_src_none`, …) describe enforced policies; when none
+/// is enforced they are all `false`, so rules test `enforced` first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CspFacts {
     /// A `Content-Security-Policy` header was sent.
