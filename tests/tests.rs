@@ -6,6 +6,7 @@
 mod audit;
 mod cert;
 mod cli;
+mod http_depth;
 mod observatory;
 mod packs;
 mod tls;
