@@ -3,7 +3,8 @@
 //! Each pack declares its scheme (base score, severity penalties, per-rule or per-outcome score
 //! modifiers, grade bands, grade caps), so schemes like the Observatory's modifiers or SSL Labs'
 //! caps are data. Inconclusive rules cost nothing and earn nothing; the grade says how many rules
-//! it rests on.
+//! it rests on. A scheme with `bonus_min` scores in two rounds, as the Observatory does: every
+//! penalty first, then the bonuses, only if the score still reaches `bonus_min`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,7 @@ pub fn grade(
 ) -> GradeResult {
     let grading: &Grading = &pack.grading;
     let mut score = grading.base;
+    let mut bonus: i64 = 0;
     let mut caps: Vec<(usize, String)> = Vec::new();
     let mut decided = 0;
     let mut inconclusive = 0;
@@ -70,10 +72,18 @@ pub fn grade(
             RuleOutcome::NotApplicable | RuleOutcome::Manual => {}
         }
         let (modifier, cap) = contribution(pack, index, evaluation);
-        score = score.saturating_add(modifier);
+        if grading.bonus_min.is_some() && modifier > 0 {
+            bonus = bonus.saturating_add(modifier);
+        } else {
+            score = score.saturating_add(modifier);
+        }
         if let Some((cap, rank)) = cap.and_then(|cap| grading.rank(&cap).map(|rank| (cap, rank))) {
             caps.push((rank, format!("{}: {cap}", rule.id)));
         }
+    }
+    // With `bonus_min`, bonuses are a second round: they count only for a score that reached it.
+    if grading.bonus_min.is_some_and(|min| score >= min) {
+        score = score.saturating_add(bonus);
     }
     // Scores do not go below zero, however many rules fail.
     score = score.max(0);
@@ -189,6 +199,48 @@ rules:
         assert_eq!((cookies.score, cookies.grade.as_str()), (95, "A"));
         let http = grade(&pack, &evaluations, |c| c == Category::Http);
         assert_eq!(http.score, 105);
+    }
+
+    const BONUS_PACK: &str = "pack: { id: t, title: T }
+grading:
+  base: 100
+  bonus_min: 90
+  bands: [ { grade: A+, min: 100 }, { grade: A, min: 90 }, { grade: B, min: 70 }, { grade: F, min: 0 } ]
+rules:
+  - id: R-PENALTY
+    title: penalty
+    category: http
+    severity: low
+    remediation: x
+    outcomes:
+      - { when: { fact: http.hsts.max_age, lt: 100 }, result: fail, score: -15 }
+      - { when: { fact: http.hsts.max_age, lt: 1000 }, result: fail, score: -10 }
+      - { result: pass, score: 0 }
+  - id: R-BONUS
+    title: bonus
+    category: http
+    severity: low
+    remediation: x
+    outcomes:
+      - { when: { fact: http.hsts.preload, is: true }, result: pass, score: 5 }
+      - { result: pass, score: 0 }
+";
+
+    fn bonus_grade(max_age: u64) -> GradeResult {
+        let pack = load_pack("t.yaml", BONUS_PACK, &Catalogue::build()).unwrap();
+        let evaluations = evaluate_pack(&pack, &facts(true, true, 0, max_age));
+        grade(&pack, &evaluations, |_| true)
+    }
+
+    #[test]
+    fn bonuses_count_only_above_bonus_min() {
+        // 100 − 10 = 90 ≥ 90, so the +5 bonus counts: 95 (A).
+        assert_eq!(bonus_grade(500).score, 95);
+        // 100 − 15 = 85 < 90: no bonus, 85 (B) — not 90 (A) as a one-round sum would give.
+        let result = bonus_grade(50);
+        assert_eq!((result.score, result.grade.as_str()), (85, "B"));
+        // No penalty: 100 + 5 = 105 (A+).
+        assert_eq!(bonus_grade(5000).score, 105);
     }
 
     #[test]

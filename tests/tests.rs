@@ -6,5 +6,8 @@
 mod audit;
 mod cert;
 mod cli;
+mod http_depth;
+mod observatory;
+mod packs;
 mod tls;
 mod util;

@@ -13,6 +13,26 @@ pub struct HttpEvidence {
     pub plain: Option<FetchChain>,
     /// The chain starting at the HTTPS URL.
     pub secure: Option<FetchChain>,
+    /// The final HTTPS URL requested once more with a foreign `Origin` header, to see whether
+    /// the site grants cross-origin access to any origin; absent when the probe did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors: Option<CorsEvidence>,
+}
+
+/// One request with a foreign `Origin` header and what came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorsEvidence {
+    /// The `Origin` header sent (a name under the reserved `.invalid` top-level domain).
+    pub origin: String,
+    /// The URL requested.
+    pub url: String,
+    /// The response (its body is not kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<HttpHop>,
+    /// Why no response arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ProbeError>,
 }
 
 /// A redirect chain followed hop by hop, with how it ended.

@@ -11,7 +11,7 @@
 mod http;
 pub mod tls;
 
-pub use http::{BodySample, ChainEnd, FetchChain, HeaderLine, HttpEvidence, HttpHop};
+pub use http::{BodySample, ChainEnd, CorsEvidence, FetchChain, HeaderLine, HttpEvidence, HttpHop};
 pub use tls::TlsEvidence;
 
 use schemars::JsonSchema;

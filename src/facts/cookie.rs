@@ -32,6 +32,9 @@ pub struct CookieFacts {
     /// `Domain` attribute, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// `Domain` is absent (host-only cookie) or names the host that set it or a parent of it
+    /// (whether the parent is a public suffix is not checked).
+    pub domain_matches_host: bool,
     /// `Path` attribute, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -43,6 +46,13 @@ pub struct CookieFacts {
     pub prefix_valid: bool,
     /// The name suggests a session or authentication cookie (heuristic: sess, sid, auth, token, jwt, login).
     pub looks_like_session: bool,
+    /// The name suggests an anti-CSRF (request-verification) token (heuristic: csrf, xsrf,
+    /// requestverificationtoken).
+    pub looks_like_csrf: bool,
+    /// The `SameSite` attribute as written, lower-case (also when not a known value); absent
+    /// when the attribute is missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_site_raw: Option<String>,
 }
 
 /// The `SameSite` attribute's value.
@@ -70,12 +80,33 @@ pub enum CookiePrefix {
 }
 
 const SESSION_HINTS: [&str; 6] = ["sess", "sid", "auth", "token", "jwt", "login"];
+const CSRF_HINTS: [&str; 3] = ["csrf", "xsrf", "requestverificationtoken"];
+
+/// The value of the last `SameSite` attribute of a raw line, lower-case.
+fn same_site_attribute(line: &str) -> Option<String> {
+    line.split(';')
+        .skip(1)
+        .filter_map(|attribute| attribute.split_once('='))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("samesite"))
+        .map(|(_, value)| {
+            value
+                .trim()
+                .chars()
+                .take(64)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
+        .last()
+}
 
 impl CookieFacts {
     /// Derives the facts of one raw `Set-Cookie` line received from `set_by`.
     pub fn from_line(line: &str, set_by: &str, set_over_http: bool) -> Self {
         match Cookie::parse(line.to_string()) {
-            Ok(cookie) => Self::from_cookie(&cookie, set_by, set_over_http),
+            Ok(cookie) => Self {
+                same_site_raw: same_site_attribute(line),
+                ..Self::from_cookie(&cookie, set_by, set_over_http)
+            },
             Err(error) => Self {
                 name: line
                     .split_once('=')
@@ -89,11 +120,14 @@ impl CookieFacts {
                 http_only: false,
                 same_site: None,
                 domain: None,
+                domain_matches_host: true,
                 path: None,
                 persistent: false,
                 prefix: CookiePrefix::None,
                 prefix_valid: true,
                 looks_like_session: false,
+                looks_like_csrf: false,
+                same_site_raw: None,
             },
         }
     }
@@ -118,8 +152,22 @@ impl CookieFacts {
                 secure && !set_over_http && domain.is_none() && path.as_deref() == Some("/")
             }
         };
+        let host = url::Url::parse(set_by)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        let domain_matches_host = match (&domain, &host) {
+            (None, _) => true,
+            (Some(domain), Some(host)) => {
+                let domain = domain.trim_start_matches('.').to_ascii_lowercase();
+                !domain.is_empty() && (*host == domain || host.ends_with(&format!(".{domain}")))
+            }
+            (Some(_), None) => false,
+        };
         Self {
+            domain_matches_host,
             looks_like_session: SESSION_HINTS.iter().any(|hint| lower.contains(hint)),
+            looks_like_csrf: CSRF_HINTS.iter().any(|hint| lower.contains(hint)),
+            same_site_raw: None,
             name,
             set_by: set_by.to_string(),
             set_over_http,
@@ -220,5 +268,28 @@ mod tests {
     fn unknown_samesite_is_absent() {
         let c = CookieFacts::from_line("a=b; SameSite=Sometimes", HTTPS, false);
         assert_eq!(c.same_site, None);
+        assert_eq!(c.same_site_raw.as_deref(), Some("sometimes"));
+        let c = CookieFacts::from_line("a=b; Secure", HTTPS, false);
+        assert_eq!(c.same_site_raw, None);
+    }
+
+    #[test]
+    fn domain_must_cover_the_setting_host() {
+        let on = |line: &str| CookieFacts::from_line(line, HTTPS, false).domain_matches_host;
+        assert!(on("a=1"));
+        assert!(on("a=1; Domain=shop.example.test"));
+        assert!(on("a=1; Domain=.example.test"));
+        assert!(!on("a=1; Domain=other.test"));
+        assert!(!on("a=1; Domain=xample.test"));
+        assert!(!on("a=1; Domain=www.shop.example.test"));
+    }
+
+    #[test]
+    fn csrf_cookies_are_recognised() {
+        for name in ["csrftoken", "XSRF-TOKEN", "__RequestVerificationToken"] {
+            let c = CookieFacts::from_line(&format!("{name}=1"), HTTPS, false);
+            assert!(c.looks_like_csrf, "{name}");
+        }
+        assert!(!CookieFacts::from_line("theme=dark", HTTPS, false).looks_like_csrf);
     }
 }

@@ -28,6 +28,52 @@ pub struct HstsFacts {
     /// The first header's value as received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
+    /// Meets the hstspreload.org submission requirements that can be observed from outside:
+    /// trusted certificate, HTTP redirected first to HTTPS on the same host (when port 80
+    /// answers), and a valid header with max-age ≥ 31536000, includeSubDomains and preload.
+    /// (Whether every subdomain serves HTTPS, and whether this is the registrable domain, are not
+    /// checked.)
+    pub preload_eligible: bool,
+    /// Why the site is not eligible for preloading, one requirement per entry.
+    pub preload_problems: Vec<String>,
+}
+
+/// `max-age` hstspreload.org requires: one year.
+pub const PRELOAD_MIN_MAX_AGE: u64 = 31_536_000;
+
+impl HstsFacts {
+    /// Judges preload eligibility. `plain_first_hop_same_host` is `None` when plain HTTP did
+    /// not answer (no redirect needed), else whether its first response redirects to HTTPS on
+    /// the same host.
+    pub fn judge_preload(
+        &mut self,
+        certificate_valid: bool,
+        plain_first_hop_same_host: Option<bool>,
+    ) {
+        let mut problems = Vec::new();
+        if !certificate_valid {
+            problems.push("the certificate is not trusted".to_string());
+        }
+        if plain_first_hop_same_host == Some(false) {
+            problems
+                .push("http:// does not redirect to https:// on the same host first".to_string());
+        }
+        if !self.valid {
+            problems.push("no valid Strict-Transport-Security header".to_string());
+        } else {
+            if self.max_age.unwrap_or(0) < PRELOAD_MIN_MAX_AGE {
+                problems.push(format!("max-age is below {PRELOAD_MIN_MAX_AGE}"));
+            }
+            if !self.include_subdomains {
+                problems.push("includeSubDomains is missing".to_string());
+            }
+            if !self.preload {
+                problems.push("preload is missing".to_string());
+            }
+        }
+        self.preload_eligible = problems.is_empty();
+        self.preload_problems = problems;
+    }
 }
 
 /// A parsed directive: name as written, and its value with quotes removed.
@@ -326,6 +372,38 @@ mod tests {
         let facts = parse("max-age=99999999999999999999999999");
         assert!(facts.valid);
         assert_eq!(facts.max_age, Some(u64::MAX));
+    }
+
+    #[test]
+    fn preload_eligibility() {
+        let mut good = parse("max-age=31536000; includeSubDomains; preload");
+        good.judge_preload(true, Some(true));
+        assert!(good.preload_eligible, "{:?}", good.preload_problems);
+        let mut no_http = good.clone();
+        no_http.judge_preload(true, None);
+        assert!(no_http.preload_eligible);
+        let mut off_host = good.clone();
+        off_host.judge_preload(true, Some(false));
+        assert!(!off_host.preload_eligible);
+        let mut bad_cert = good.clone();
+        bad_cert.judge_preload(false, Some(true));
+        assert!(!bad_cert.preload_eligible);
+        for header in [
+            "max-age=31535999; includeSubDomains; preload",
+            "max-age=63072000; preload",
+            "max-age=63072000; includeSubDomains",
+            "includeSubDomains; preload",
+        ] {
+            let mut facts = parse(header);
+            facts.judge_preload(true, Some(true));
+            assert!(!facts.preload_eligible, "{header}");
+            assert_eq!(
+                facts.preload_problems.len(),
+                1,
+                "{header}: {:?}",
+                facts.preload_problems
+            );
+        }
     }
 
     #[test]

@@ -10,10 +10,15 @@ pub mod caa;
 pub mod catalogue;
 pub mod ciphers;
 pub mod cookie;
+pub mod cors;
+pub mod csp;
 pub mod ct;
 pub mod headers;
 pub mod hsts;
+pub mod html;
 pub mod redirects;
+pub mod security_headers;
+pub mod sri;
 pub mod tls;
 pub mod x509;
 
@@ -24,9 +29,17 @@ use serde::{Deserialize, Serialize};
 
 pub use catalogue::{Catalogue, FactInfo, FactKind};
 pub use cookie::CookieFacts;
+pub use cors::CorsFacts;
+pub use csp::CspFacts;
 pub use headers::{DisclosureFacts, HeaderFacts};
 pub use hsts::HstsFacts;
 pub use redirects::{RedirectFacts, SchemeFacts};
+pub use security_headers::{
+    ContentTypeOptionsStatus, EmbedderPolicyStatus, ExpectCtFacts, FrameOptionsStatus,
+    JudgedHeader, OpenerPolicyStatus, PermissionsPolicyFacts, ReferrerStatus, ResourcePolicyStatus,
+    XssProtectionStatus,
+};
+pub use sri::SriFacts;
 
 use crate::evidence::{ChainEnd, DnsOutcome, Evidence, FetchChain, HttpHop};
 
@@ -81,39 +94,47 @@ pub struct HttpFacts {
     /// Strict-Transport-Security on the first HTTPS response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hsts: Option<HstsFacts>,
-    /// Content-Security-Policy on the final HTTPS response.
+    /// Content-Security-Policy of the final HTTPS response (headers and `<meta>`), analysed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub csp: Option<HeaderFacts>,
+    pub csp: Option<CspFacts>,
     /// Content-Security-Policy-Report-Only on the final HTTPS response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csp_report_only: Option<HeaderFacts>,
-    /// Referrer-Policy on the final HTTPS response.
+    /// Referrer-Policy on the final HTTPS response: `safe`, `unsafe` or `invalid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub referrer_policy: Option<HeaderFacts>,
-    /// X-Frame-Options on the final HTTPS response.
+    pub referrer_policy: Option<JudgedHeader<ReferrerStatus>>,
+    /// X-Frame-Options on the final HTTPS response: `deny`, `sameorigin`, `allow_from` or
+    /// `invalid` (CSP `frame-ancestors` supersedes it: `http.csp.frame_ancestors_restricted`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x_frame_options: Option<HeaderFacts>,
-    /// X-Content-Type-Options on the final HTTPS response.
+    pub x_frame_options: Option<JudgedHeader<FrameOptionsStatus>>,
+    /// X-Content-Type-Options on the final HTTPS response: `nosniff` or `invalid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x_content_type_options: Option<HeaderFacts>,
-    /// Permissions-Policy on the final HTTPS response.
+    pub x_content_type_options: Option<JudgedHeader<ContentTypeOptionsStatus>>,
+    /// Permissions-Policy on the final HTTPS response, parsed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permissions_policy: Option<HeaderFacts>,
-    /// X-XSS-Protection on the final HTTPS response (obsolete in browsers).
+    pub permissions_policy: Option<PermissionsPolicyFacts>,
+    /// X-XSS-Protection on the final HTTPS response (obsolete; `0` or absent is recommended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x_xss_protection: Option<HeaderFacts>,
-    /// Expect-CT on the final HTTPS response (obsolete in browsers).
+    pub x_xss_protection: Option<JudgedHeader<XssProtectionStatus>>,
+    /// Expect-CT on the final HTTPS response (obsolete: browsers ignore it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expect_ct: Option<HeaderFacts>,
+    pub expect_ct: Option<ExpectCtFacts>,
     /// Cross-Origin-Opener-Policy on the final HTTPS response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coop: Option<HeaderFacts>,
+    pub coop: Option<JudgedHeader<OpenerPolicyStatus>>,
     /// Cross-Origin-Embedder-Policy on the final HTTPS response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coep: Option<HeaderFacts>,
+    pub coep: Option<JudgedHeader<EmbedderPolicyStatus>>,
     /// Cross-Origin-Resource-Policy on the final HTTPS response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub corp: Option<HeaderFacts>,
+    pub corp: Option<JudgedHeader<ResourcePolicyStatus>>,
+    /// Cross-origin resource sharing: the final response's headers and the answer to a foreign
+    /// `Origin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors: Option<CorsFacts>,
+    /// Subresource Integrity of the scripts of the final HTTPS page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sri: Option<SriFacts>,
     /// `Server` header of the final HTTPS response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<DisclosureFacts>,
@@ -124,36 +145,24 @@ pub struct HttpFacts {
     pub cookie_count: u32,
 }
 
-/// Where a header's facts live in [`HttpFacts`].
-type HeaderSlot = fn(&mut HttpFacts) -> &mut Option<HeaderFacts>;
-
-/// Header facts read from the final HTTPS response: field name, header name, slot.
-const SECURITY_HEADERS: [(&str, &str, HeaderSlot); 11] = [
-    ("csp", "content-security-policy", |h| &mut h.csp),
-    (
-        "csp_report_only",
-        "content-security-policy-report-only",
-        |h| &mut h.csp_report_only,
-    ),
-    ("referrer_policy", "referrer-policy", |h| {
-        &mut h.referrer_policy
-    }),
-    ("x_frame_options", "x-frame-options", |h| {
-        &mut h.x_frame_options
-    }),
-    ("x_content_type_options", "x-content-type-options", |h| {
-        &mut h.x_content_type_options
-    }),
-    ("permissions_policy", "permissions-policy", |h| {
-        &mut h.permissions_policy
-    }),
-    ("x_xss_protection", "x-xss-protection", |h| {
-        &mut h.x_xss_protection
-    }),
-    ("expect_ct", "expect-ct", |h| &mut h.expect_ct),
-    ("coop", "cross-origin-opener-policy", |h| &mut h.coop),
-    ("coep", "cross-origin-embedder-policy", |h| &mut h.coep),
-    ("corp", "cross-origin-resource-policy", |h| &mut h.corp),
+/// Facts read from the final HTTPS response; unobserved together when there is none.
+const FINAL_RESPONSE_FACTS: [&str; 16] = [
+    "csp",
+    "csp_report_only",
+    "referrer_policy",
+    "x_frame_options",
+    "x_content_type_options",
+    "permissions_policy",
+    "x_xss_protection",
+    "expect_ct",
+    "coop",
+    "coep",
+    "corp",
+    "cors",
+    "sri",
+    "server",
+    "x_powered_by",
+    "cors.probe",
 ];
 
 impl Facts {
@@ -187,6 +196,8 @@ impl Facts {
             coop: None,
             coep: None,
             corp: None,
+            cors: None,
+            sri: None,
             server: None,
             x_powered_by: None,
             cookie_count: 0,
@@ -213,7 +224,20 @@ impl Facts {
             }
         }
         match secure.and_then(final_response) {
-            Some(last) => apply_final_headers(&mut http, last),
+            Some(last) => {
+                apply_final_headers(&mut http, last);
+                http.cors = Some(CorsFacts::derive(last, evidence.http.cors.as_ref()));
+                if http.cors.as_ref().is_some_and(|c| c.probe.is_none()) {
+                    let reason = match &evidence.http.cors {
+                        Some(probe) => match &probe.error {
+                            Some(error) => format!("the CORS request failed: {error}"),
+                            None => "the CORS request got no response".to_string(),
+                        },
+                        None => "the CORS request was not made".to_string(),
+                    };
+                    unobserved.insert("http.cors.probe".to_string(), reason);
+                }
+            }
             None => {
                 let reason = match secure {
                     Some(chain) if !chain.hops.is_empty() => {
@@ -224,12 +248,14 @@ impl Facts {
                     }
                     other => chain_failure(other, "HTTPS"),
                 };
-                for (field, _, _) in SECURITY_HEADERS {
+                for field in FINAL_RESPONSE_FACTS {
                     unobserved.insert(format!("http.{field}"), reason.clone());
                 }
-                unobserved.insert("http.server".to_string(), reason.clone());
-                unobserved.insert("http.x_powered_by".to_string(), reason);
             }
+        }
+        if let Some(hsts) = http.hsts.as_mut() {
+            let same_host = http.redirects.as_ref().map(|r| r.first_hop_same_host);
+            hsts.judge_preload(http.https.certificate_valid == Some(true), same_host);
         }
         // Both chains may fetch the same URL (http:// redirects to https://HOST/): a line set by
         // the same URL is one cookie, not two.
@@ -338,9 +364,41 @@ fn chain_failure(chain: Option<&FetchChain>, scheme: &str) -> String {
 }
 
 fn apply_final_headers(http: &mut HttpFacts, hop: &HttpHop) {
-    for (_, header, slot) in SECURITY_HEADERS {
-        *slot(http) = Some(HeaderFacts::from_hop(hop, header));
-    }
+    use security_headers as judge;
+    let headers: Vec<&str> = hop.header_values("content-security-policy").collect();
+    let is_html = hop
+        .header_values("content-type")
+        .next()
+        .is_some_and(|ct| ct.to_ascii_lowercase().contains("html"));
+    let meta = match (&hop.body.text, is_html) {
+        (Some(text), true) => csp::meta_policies(text),
+        _ => Vec::new(),
+    };
+    let meta: Vec<&str> = meta.iter().map(String::as_str).collect();
+    let report_only = hop
+        .header_values("content-security-policy-report-only")
+        .next()
+        .is_some();
+    http.csp = Some(CspFacts::analyse(csp::CspInput {
+        headers: &headers,
+        meta: &meta,
+        report_only,
+        https: hop.url.starts_with("https://"),
+    }));
+    http.csp_report_only = Some(HeaderFacts::from_hop(
+        hop,
+        "content-security-policy-report-only",
+    ));
+    http.referrer_policy = Some(judge::referrer_policy(hop));
+    http.x_frame_options = Some(judge::x_frame_options(hop));
+    http.x_content_type_options = Some(judge::x_content_type_options(hop));
+    http.permissions_policy = Some(judge::permissions_policy(hop));
+    http.x_xss_protection = Some(judge::x_xss_protection(hop));
+    http.expect_ct = Some(judge::expect_ct(hop));
+    http.coop = Some(judge::coop(hop));
+    http.coep = Some(judge::coep(hop));
+    http.corp = Some(judge::corp(hop));
+    http.sri = Some(SriFacts::derive(hop));
     http.server = Some(DisclosureFacts::from_hop(hop, "server"));
     http.x_powered_by = Some(DisclosureFacts::from_hop(hop, "x-powered-by"));
 }
@@ -368,3 +426,6 @@ fn target_addresses(evidence: &Evidence) -> Vec<String> {
     }
     addresses
 }
+
+#[cfg(test)]
+mod tests;

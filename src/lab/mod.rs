@@ -38,6 +38,9 @@ pub struct Reply {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: String,
+    /// Echo the request's `Origin` in `Access-Control-Allow-Origin`, with
+    /// `Access-Control-Allow-Credentials: true` (the CORS misconfiguration the audit detects).
+    pub echo_origin: bool,
 }
 
 impl Reply {
@@ -47,6 +50,7 @@ impl Reply {
             status: 200,
             headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
             body: body.to_string(),
+            echo_origin: false,
         }
     }
 
@@ -56,12 +60,19 @@ impl Reply {
             status: 301,
             headers: vec![("location".into(), location.to_string())],
             body: String::new(),
+            echo_origin: false,
         }
     }
 
     /// Adds a header line.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Echoes any request `Origin` with credentials allowed (see [`Reply::echo_origin`]).
+    pub fn echoing_origin(mut self) -> Self {
+        self.echo_origin = true;
         self
     }
 }
@@ -256,9 +267,10 @@ async fn serve(listener: TcpListener, acceptor: Option<TlsAcceptor>, reply: Arc<
         let acceptor = acceptor.clone();
         let reply = Arc::clone(&reply);
         tokio::spawn(async move {
-            let service = service_fn(move |_request: Request<hyper::body::Incoming>| {
+            let service = service_fn(move |request: Request<hyper::body::Incoming>| {
                 let reply = Arc::clone(&reply);
-                async move { Ok::<_, hyper::http::Error>(respond(&reply)) }
+                let origin = request.headers().get(hyper::header::ORIGIN).cloned();
+                async move { Ok::<_, hyper::http::Error>(respond(&reply, origin)) }
             });
             match acceptor {
                 Some(acceptor) => {
@@ -278,7 +290,7 @@ async fn serve(listener: TcpListener, acceptor: Option<TlsAcceptor>, reply: Arc<
     }
 }
 
-fn respond(reply: &Reply) -> Response<Full<Bytes>> {
+fn respond(reply: &Reply, origin: Option<hyper::header::HeaderValue>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(reply.body.clone())));
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     for (name, value) in &reply.headers {
@@ -288,6 +300,14 @@ fn respond(reply: &Reply) -> Response<Full<Bytes>> {
         ) {
             response.headers_mut().append(name, value);
         }
+    }
+    if let (true, Some(origin)) = (reply.echo_origin, origin) {
+        let headers = response.headers_mut();
+        headers.insert(hyper::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            hyper::header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            hyper::header::HeaderValue::from_static("true"),
+        );
     }
     response
 }

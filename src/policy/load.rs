@@ -18,7 +18,7 @@ use crate::facts::{Catalogue, FactInfo, FactKind};
 
 const PACK_KEYS: [&str; 3] = ["pack", "grading", "rules"];
 const PACK_META_KEYS: [&str; 3] = ["id", "title", "description"];
-const GRADING_KEYS: [&str; 3] = ["base", "penalties", "bands"];
+const GRADING_KEYS: [&str; 4] = ["base", "penalties", "bands", "bonus_min"];
 const BAND_KEYS: [&str; 2] = ["grade", "min"];
 const RULE_KEYS: [&str; 13] = [
     "id",
@@ -314,6 +314,9 @@ impl Validator<'_> {
         };
         if let Some(base) = fields.get("base").and_then(|n| self.integer(n, "`base`")) {
             grading.base = base;
+        }
+        if let Some(node) = fields.get("bonus_min") {
+            grading.bonus_min = self.integer(node, "`bonus_min`");
         }
         if let Some(penalties) = fields.get("penalties") {
             let names: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();

@@ -18,7 +18,7 @@ pub use model::{Category, Pack, Rule, RuleId, Severity};
 use crate::facts::Catalogue;
 
 /// Built-in packs: name and file text.
-pub const BUILTIN: [(&str, &str); 4] = [
+pub const BUILTIN: [(&str, &str); 7] = [
     ("baseline", include_str!("../../rules/baseline.yaml")),
     (
         "mozilla-intermediate",
@@ -31,6 +31,15 @@ pub const BUILTIN: [(&str, &str); 4] = [
     (
         "bsi-tr-02102-2",
         include_str!("../../rules/bsi-tr-02102-2.yaml"),
+    ),
+    ("observatory", include_str!("../../rules/observatory.yaml")),
+    (
+        "securityheaders",
+        include_str!("../../rules/securityheaders.yaml"),
+    ),
+    (
+        "netatoo-http",
+        include_str!("../../rules/netatoo-http.yaml"),
     ),
 ];
 

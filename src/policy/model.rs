@@ -159,6 +159,9 @@ pub struct Grading {
     pub penalties: [i64; 5],
     /// Grade bands, best first: the first whose `min` the score reaches.
     pub bands: Vec<Band>,
+    /// When set, positive modifiers (bonuses) count only if the score after every negative
+    /// modifier reaches this value — the Observatory's "extra credit" round.
+    pub bonus_min: Option<i64>,
 }
 
 impl Grading {
@@ -191,6 +194,7 @@ impl Default for Grading {
                 band("E", 50),
                 band("F", i64::MIN),
             ],
+            bonus_min: None,
         }
     }
 }

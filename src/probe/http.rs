@@ -13,12 +13,17 @@ use url::Url;
 
 use super::Limits;
 use crate::evidence::{
-    BodySample, ChainEnd, FailureKind, FetchChain, HeaderLine, HttpEvidence, HttpHop, ProbeError,
+    BodySample, ChainEnd, CorsEvidence, FailureKind, FetchChain, HeaderLine, HttpEvidence, HttpHop,
+    ProbeError,
 };
 use crate::net::{Resolver, TrustAnchors};
 use crate::target::Target;
 
 const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];
+
+/// The `Origin` sent by the CORS request: under `.invalid` (RFC 2606), so it can never be a
+/// real site the target trusts.
+pub const FOREIGN_ORIGIN: &str = "https://cors-probe.secaudit.invalid";
 
 /// One audit's HTTP probe.
 pub struct HttpProbe<'a> {
@@ -44,15 +49,38 @@ impl<'a> HttpProbe<'a> {
         }
     }
 
-    /// Fetches both schemes concurrently.
+    /// Fetches both schemes concurrently, then sends the CORS request to the final HTTPS URL.
     pub async fn run(&self, target: &Target) -> HttpEvidence {
         let (plain, secure) = tokio::join!(
             self.fetch_chain(target.url("http")),
             self.fetch_chain(target.url("https"))
         );
+        let cors = match (&secure.end, secure.hops.last()) {
+            (ChainEnd::Final, Some(last)) => Some(self.cors(&last.url).await),
+            _ => None,
+        };
         HttpEvidence {
             plain: Some(plain),
             secure: Some(secure),
+            cors,
+        }
+    }
+
+    /// Requests `url` with a foreign `Origin`, recording the response without its body.
+    pub async fn cors(&self, url: &str) -> CorsEvidence {
+        let result = match Url::parse(url) {
+            Ok(parsed) => self.fetch_with(&parsed, Some(FOREIGN_ORIGIN)).await,
+            Err(e) => Err(ProbeError::new(FailureKind::Other, e.to_string())),
+        };
+        let (response, error) = match result {
+            Ok(hop) => (Some(hop), None),
+            Err(error) => (None, Some(error)),
+        };
+        CorsEvidence {
+            origin: FOREIGN_ORIGIN.to_string(),
+            url: url.to_string(),
+            response,
+            error,
         }
     }
 
@@ -110,6 +138,11 @@ impl<'a> HttpProbe<'a> {
     }
 
     async fn fetch(&self, url: &Url) -> Result<HttpHop, ProbeError> {
+        self.fetch_with(url, None).await
+    }
+
+    /// One request; with `origin`, an `Origin` header is sent and the body is not kept.
+    async fn fetch_with(&self, url: &Url, origin: Option<&str>) -> Result<HttpHop, ProbeError> {
         let host = url
             .host_str()
             .ok_or_else(|| ProbeError::new(FailureKind::Other, "URL has no host"))?
@@ -123,7 +156,9 @@ impl<'a> HttpProbe<'a> {
             .trust
             .recording_config(ALPN_HTTP1)
             .map_err(|e| ProbeError::new(FailureKind::Other, e))?;
-        let mut hop = self.request(&target, &host, &addrs, tls_config).await?;
+        let mut hop = self
+            .request(&target, &host, &addrs, tls_config, origin)
+            .await?;
         if url.scheme() == "https" {
             hop.certificate_error = verifier.seen().error;
         }
@@ -136,6 +171,7 @@ impl<'a> HttpProbe<'a> {
         host: &str,
         addrs: &[SocketAddr],
         tls_config: rustls::ClientConfig,
+        origin: Option<&str>,
     ) -> Result<HttpHop, ProbeError> {
         let now = Instant::now();
         if now >= self.deadline {
@@ -159,6 +195,9 @@ impl<'a> HttpProbe<'a> {
         if let Some(host_header) = &target.host_header {
             request = request.header(reqwest::header::HOST, host_header);
         }
+        if let Some(origin) = origin {
+            request = request.header(reqwest::header::ORIGIN, origin);
+        }
         let mut response = request.send().await.map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
         let http_version = format!("{:?}", response.version());
@@ -171,14 +210,15 @@ impl<'a> HttpProbe<'a> {
                 value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
             })
             .collect();
-        let is_text = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                let ct = ct.to_ascii_lowercase();
-                ct.contains("html") || ct.starts_with("text/")
-            });
+        let is_text = origin.is_none()
+            && response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| {
+                    let ct = ct.to_ascii_lowercase();
+                    ct.contains("html") || ct.starts_with("text/")
+                });
         let body = read_body(&mut response, &self.limits, is_text).await;
         Ok(HttpHop {
             url: target.url.to_string(),
