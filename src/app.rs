@@ -176,6 +176,7 @@ fn colour_for(is_terminal: bool) -> bool {
 }
 
 async fn audit(args: AuditArgs) -> Result<Exit> {
+    check_output(&args.output)?;
     let packs = load_packs(&args.policies)?;
     let targets: Vec<Target> = args
         .targets
@@ -254,6 +255,7 @@ fn save_evidence(path: &Path, evidence: &[Evidence]) -> Result<()> {
 }
 
 fn evaluate(args: EvaluateArgs) -> Result<Exit> {
+    check_output(&args.output)?;
     let packs = load_packs(&args.policies)?;
     let text = std::fs::read_to_string(&args.evidence)
         .with_context(|| format!("cannot read evidence file {}", args.evidence.display()))
@@ -269,6 +271,7 @@ fn evaluate(args: EvaluateArgs) -> Result<Exit> {
 }
 
 async fn demo(args: DemoArgs) -> Result<Exit> {
+    check_output(&args.output)?;
     let packs = load_packs(&args.policies)?;
     let lab = crate::lab::Lab::start(crate::demo::demo_site())
         .await
@@ -448,24 +451,57 @@ fn severity_of(level: SeverityArg) -> Severity {
     }
 }
 
+/// Checks the output options before any work: at most one format without a file of its own.
+fn check_output(output: &OutputArgs) -> Result<()> {
+    let unnamed = output.formats.iter().filter(|f| f.path.is_none()).count();
+    if unnamed > 1 {
+        return Err(usage(
+            "error: more than one --format without a file: give the others one, as FORMAT=FILE",
+        ));
+    }
+    Ok(())
+}
+
+/// Writes every requested format: each to its own file, the one without a file to `--output` or
+/// standard output.
 fn write_reports(reports: &[Report], output: &OutputArgs) -> Result<()> {
-    let (mut sink, colour): (Box<dyn Write>, bool) = match &output.output {
-        Some(path) => (
-            Box::new(io::BufWriter::new(
-                File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-            )),
-            false,
-        ),
-        None => {
-            let stdout = io::stdout();
-            let colour = colour_for(stdout.is_terminal());
-            (Box::new(io::BufWriter::new(stdout.lock())), colour)
+    for spec in &output.formats {
+        let path = spec.path.as_ref().or(output.output.as_ref());
+        let (mut sink, colour): (Box<dyn Write>, bool) = match path {
+            Some(path) => (
+                Box::new(io::BufWriter::new(
+                    File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?,
+                )),
+                false,
+            ),
+            None => {
+                let stdout = io::stdout();
+                let colour = colour_for(stdout.is_terminal());
+                (Box::new(io::BufWriter::new(stdout.lock())), colour)
+            }
+        };
+        render(spec.format, reports, colour, sink.as_mut())?;
+        sink.flush()?;
+    }
+    Ok(())
+}
+
+/// Renders `reports` in `format`.
+fn render(format: Format, reports: &[Report], colour: bool, sink: &mut dyn Write) -> Result<()> {
+    match format {
+        Format::Json => {
+            for report in reports {
+                report::json::render(report, sink)?;
+            }
         }
-    };
-    for (index, report) in reports.iter().enumerate() {
-        match output.format {
-            Format::Json => report::json::render(report, sink.as_mut())?,
-            Format::Table => {
+        Format::Jsonl => {
+            for report in reports {
+                report::json::render_line(report, sink)?;
+            }
+        }
+        Format::Table => {
+            for (index, report) in reports.iter().enumerate() {
                 if index > 0 {
                     writeln!(sink)?;
                 }
@@ -473,11 +509,18 @@ fn write_reports(reports: &[Report], output: &OutputArgs) -> Result<()> {
                     colour,
                     ..TableOptions::default()
                 };
-                report::table::render(report, options, sink.as_mut())?;
+                report::table::render(report, options, sink)?;
+            }
+            if reports.len() > 1 {
+                writeln!(sink)?;
+                report::table::render_summary(reports, sink)?;
             }
         }
+        Format::Sarif => report::sarif::render(reports, sink)?,
+        Format::Junit => report::junit::render(reports, sink)?,
+        Format::Markdown => report::markdown::render(reports, sink)?,
+        Format::Html => report::html::render(reports, sink)?,
     }
-    sink.flush()?;
     Ok(())
 }
 

@@ -155,9 +155,10 @@ pub struct CtArgs {
 /// Output options shared by commands that print a report.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Report format: table, json, jsonl, sarif, junit, markdown or html; `FORMAT=FILE` writes
+    /// that format to FILE. Repeatable (e.g. `--format table --format sarif=out.sarif`).
+    #[arg(long = "format", value_name = "FORMAT[=FILE]", default_value = "table")]
+    pub formats: Vec<FormatSpec>,
     /// Write the report to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -198,8 +199,47 @@ pub enum RulesCommand {
 pub enum Format {
     /// A graded table for the terminal.
     Table,
-    /// The versioned JSON report.
+    /// The versioned JSON report (one object per target).
     Json,
+    /// One compact JSON report per line, written as each target finishes.
+    Jsonl,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// Markdown, for tickets and pull requests.
+    Markdown,
+    /// A self-contained HTML page, for clients.
+    Html,
+}
+
+/// A `--format` value: a format, and optionally the file it goes to (`html=report.html`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatSpec {
+    /// The format.
+    pub format: Format,
+    /// Where to write it (absent: `--output`, or standard output).
+    pub path: Option<PathBuf>,
+}
+
+impl std::str::FromStr for FormatSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (name, path) = match text.split_once('=') {
+            Some((name, path)) if !path.is_empty() => (name, Some(PathBuf::from(path))),
+            Some((name, _)) => return Err(format!("`{name}=` needs a file name after `=`")),
+            None => (text, None),
+        };
+        let format = Format::from_str(name, true).map_err(|_| {
+            let names: Vec<String> = Format::value_variants()
+                .iter()
+                .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
+                .collect();
+            format!("`{name}` is not a format (one of: {})", names.join(", "))
+        })?;
+        Ok(Self { format, path })
+    }
 }
 
 /// Schemas `secaudit schema` can print.
@@ -270,6 +310,8 @@ mod tests {
             "5",
             "--format",
             "json",
+            "--format",
+            "html=out.html",
             "--fail-on",
             "high",
         ])
@@ -279,7 +321,19 @@ mod tests {
         };
         assert_eq!(args.resolvers, ["127.0.0.1:5353".parse().unwrap()]);
         assert_eq!(args.connects[0].port, 443);
-        assert_eq!(args.output.format, Format::Json);
+        assert_eq!(
+            args.output.formats,
+            [
+                FormatSpec {
+                    format: Format::Json,
+                    path: None
+                },
+                FormatSpec {
+                    format: Format::Html,
+                    path: Some("out.html".into())
+                }
+            ]
+        );
         assert_eq!(args.gate.fail_on, Some(SeverityArg::High));
     }
 
@@ -288,5 +342,7 @@ mod tests {
         assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--timeout", "-1"]).is_err());
         assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--connect", "nonsense"]).is_err());
         assert!(Cli::try_parse_from(["secaudit", "audit"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--format", "pdf"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--format", "html="]).is_err());
     }
 }

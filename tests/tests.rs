@@ -9,5 +9,6 @@ mod cli;
 mod http_depth;
 mod observatory;
 mod packs;
+mod reports;
 mod tls;
 mod util;

@@ -6,7 +6,11 @@
 //! derived fact tree under `facts`.
 
 pub mod escape;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 use schemars::JsonSchema;
@@ -40,6 +44,24 @@ pub struct Report {
     pub packs: Vec<PackReport>,
     /// The whole derived fact tree (see `docs/facts.schema.json`).
     pub facts: Value,
+}
+
+impl Report {
+    /// The audited URL, `https://HOST[:PORT]/PATH`: where findings are located.
+    pub fn target_url(&self) -> String {
+        let target = &self.target;
+        let host = if target.host.contains(':') {
+            format!("[{}]", target.host)
+        } else {
+            target.host.clone()
+        };
+        let port = if target.https_port == 443 {
+            String::new()
+        } else {
+            format!(":{}", target.https_port)
+        };
+        format!("https://{host}{port}{}", target.path)
+    }
 }
 
 /// Provenance of the evidence a report judges.
@@ -216,6 +238,7 @@ fn finding(pack: &Pack, index: usize, evaluation: &Evaluation) -> Finding {
     };
     let message = matched
         .and_then(|o| o.message.clone())
+        .or_else(|| matched.and_then(|o| describe_matched(evaluation, o.code.as_deref())))
         .unwrap_or_else(|| describe(evaluation, &evidence_requested));
     Finding {
         rule_id: rule.id.0.clone(),
@@ -233,6 +256,34 @@ fn finding(pack: &Pack, index: usize, evaluation: &Evaluation) -> Finding {
         evidence_requested,
         references: rule.references.clone(),
     }
+}
+
+/// A one-line account of a failed outcome-based rule: the `when` condition that matched is what
+/// was found (not what was expected), so it is stated as a finding.
+fn describe_matched(evaluation: &Evaluation, code: Option<&str>) -> Option<String> {
+    if evaluation.outcome != RuleOutcome::Fail {
+        return None;
+    }
+    let o = evaluation
+        .observations
+        .iter()
+        .find(|o| o.verdict == "fail")
+        .or(evaluation.observations.first())?;
+    let condition = if matches!(o.operator.as_str(), "exists" | "absent") {
+        format!("{} {}", o.fact, o.operator)
+    } else {
+        format!(
+            "{} {} {}",
+            o.fact,
+            operator_symbol(&o.operator),
+            compact(&o.expected)
+        )
+    };
+    Some(format!(
+        "{}{condition} (observed {})",
+        code.map(|c| format!("{c}: ")).unwrap_or_default(),
+        shown(o.observed.as_ref())
+    ))
 }
 
 /// A one-line account of an evaluation.

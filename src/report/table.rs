@@ -175,3 +175,36 @@ fn paint(text: &str, sgr: &str, colour: bool) -> String {
         text.to_string()
     }
 }
+
+/// Writes the closing summary of a bulk audit: one row per target with each pack's grade and
+/// the number of failed and inconclusive rules.
+pub fn render_summary(reports: &[Report], out: &mut dyn Write) -> io::Result<()> {
+    let mut packs: Vec<&str> = Vec::new();
+    for pack in reports.iter().flat_map(|r| &r.packs) {
+        if !packs.contains(&pack.id.as_str()) {
+            packs.push(&pack.id);
+        }
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).force_no_tty();
+    let mut header = vec!["Target".to_string()];
+    header.extend(packs.iter().map(|p| (*p).to_string()));
+    header.extend(["Failed".to_string(), "Inconclusive".to_string()]);
+    table.set_header(header);
+    for report in reports {
+        let mut row = vec![for_terminal(&report.target.input)];
+        for id in &packs {
+            row.push(match report.packs.iter().find(|p| p.id == *id) {
+                _ if report.unauditable.is_some() => "unauditable".to_string(),
+                Some(pack) => format!("{} ({})", pack.grade.grade, pack.grade.score),
+                None => "-".to_string(),
+            });
+        }
+        let failed: usize = report.packs.iter().map(|p| p.counts.fail).sum();
+        let inconclusive: usize = report.packs.iter().map(|p| p.counts.inconclusive).sum();
+        row.extend([failed.to_string(), inconclusive.to_string()]);
+        table.add_row(row);
+    }
+    writeln!(out, "summary of {} targets", reports.len())?;
+    writeln!(out, "{table}")
+}
