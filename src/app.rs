@@ -405,11 +405,32 @@ fn finish(reports: &[Report], output: &OutputArgs, gate: &GateArgs) -> Result<Ex
 fn gate_failures(report: &Report, gate: &GateArgs) -> Result<Vec<String>> {
     let mut failures = Vec::new();
     let target = crate::report::escape::for_terminal(&report.target.host);
-    if let Some(threshold) = &gate.fail_under {
-        for pack in &report.packs {
+    for threshold in &gate.fail_under {
+        let (only, grade) = match threshold.split_once('=') {
+            Some((pack, grade)) => (Some(pack), grade),
+            None => (None, threshold.as_str()),
+        };
+        if let Some(id) = only
+            && !report.packs.iter().any(|p| p.id == id)
+        {
+            return Err(usage(format!(
+                "error: --fail-under {threshold}: no pack `{id}` was evaluated (packs: {})",
+                report
+                    .packs
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        for pack in report
+            .packs
+            .iter()
+            .filter(|p| only.is_none_or(|id| p.id == id))
+        {
             let bands = &pack.grades;
-            let rank = |grade: &str| bands.iter().position(|g| g == grade);
-            let Some(limit) = rank(threshold) else {
+            let rank = |g: &str| bands.iter().position(|b| b == g);
+            let Some(limit) = rank(grade) else {
                 return Err(usage(format!(
                     "error: --fail-under {threshold}: pack `{}` has no such grade (grades: {})",
                     pack.id,
@@ -418,23 +439,26 @@ fn gate_failures(report: &Report, gate: &GateArgs) -> Result<Vec<String>> {
             };
             if rank(&pack.grade.grade).is_some_and(|r| r > limit) {
                 failures.push(format!(
-                    "{target}: pack {} graded {} (worse than {threshold})",
+                    "{target}: pack {} graded {} (worse than {grade})",
                     pack.id, pack.grade.grade
                 ));
             }
         }
     }
-    if let Some(level) = gate.fail_on {
-        let minimum = severity_of(level);
-        for pack in &report.packs {
-            for finding in &pack.findings {
-                if finding.outcome == RuleOutcome::Fail && finding.severity >= minimum {
-                    failures.push(format!(
-                        "{target}: {} failed ({} severity)",
-                        finding.rule_id,
-                        finding.severity.as_str()
-                    ));
-                }
+    let minimum = gate.fail_on.map(severity_of);
+    for pack in &report.packs {
+        for finding in &pack.findings {
+            let severe = minimum.is_none_or(|m| finding.severity >= m);
+            let failed = minimum.is_some() && finding.outcome == RuleOutcome::Fail && severe;
+            let undecided =
+                gate.fail_on_inconclusive && finding.outcome == RuleOutcome::Inconclusive && severe;
+            if failed || undecided {
+                failures.push(format!(
+                    "{target}: {} {} ({} severity)",
+                    finding.rule_id,
+                    if failed { "failed" } else { "could not be decided" },
+                    finding.severity.as_str()
+                ));
             }
         }
     }

@@ -167,12 +167,16 @@ pub struct OutputArgs {
 /// CI gates.
 #[derive(Debug, Args)]
 pub struct GateArgs {
-    /// Exit 1 when any pack's grade is worse than this (e.g. B).
-    #[arg(long, value_name = "GRADE")]
-    pub fail_under: Option<String>,
+    /// Exit 1 when a pack's grade is worse than GRADE: `B` for every pack, `PACK=B` for one.
+    /// Repeatable.
+    #[arg(long, value_name = "[PACK=]GRADE")]
+    pub fail_under: Vec<String>,
     /// Exit 1 when a rule of this severity or higher fails.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<SeverityArg>,
+    /// Exit 1 when a rule could not be decided (at or above --fail-on's severity when given).
+    #[arg(long)]
+    pub fail_on_inconclusive: bool,
 }
 
 /// `secaudit rules …`.

@@ -198,6 +198,35 @@ async fn gates_set_the_exit_code() {
     let unknown = run(&["--fail-under", "Z"]).await;
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("has no such grade"));
+    // Per pack: the lab fails mozilla-modern (TLS 1.2 only), and baseline is graded apart.
+    let two_packs = ["--policy", "baseline", "--policy", "mozilla-modern"];
+    let per_pack = |gate: &'static str| {
+        let mut extra = two_packs.to_vec();
+        extra.extend(["--fail-under", gate]);
+        run(&extra)
+    };
+    assert_eq!(per_pack("mozilla-modern=F").await.status.code(), Some(0));
+    let modern = per_pack("mozilla-modern=A").await;
+    assert_eq!(modern.status.code(), Some(1));
+    assert!(stderr(&modern).contains("pack mozilla-modern graded"), "{}", stderr(&modern));
+    assert!(!stderr(&modern).contains("pack baseline"));
+    assert_eq!(per_pack("nosuchpack=A").await.status.code(), Some(2));
+    // Without DNS the CAA rules are inconclusive: a gate can refuse that.
+    let undecided = run(&["--fail-on-inconclusive"]).await;
+    assert_eq!(undecided.status.code(), Some(1));
+    assert!(
+        stderr(&undecided).contains("BASE-DNS-02 could not be decided (high severity)"),
+        "{}",
+        stderr(&undecided)
+    );
+    assert_eq!(
+        run(&["--fail-on", "critical", "--fail-on-inconclusive"])
+            .await
+            .status
+            .code(),
+        Some(0),
+        "no critical rule is undecided"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
