@@ -5,12 +5,10 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use tokio::sync::Semaphore;
 
 use crate::cli::{
     AuditArgs, Cli, Command, DemoArgs, EvaluateArgs, Format, GateArgs, OutputArgs, RulesCommand,
@@ -21,7 +19,7 @@ use crate::facts::Catalogue;
 use crate::net::{Resolver, TrustAnchors};
 use crate::policy::diag;
 use crate::policy::{self, Pack, PolicyError, RuleOutcome, Severity};
-use crate::probe::{self, Limits, ProbeConfig};
+use crate::probe::{Limits, ProbeConfig};
 use crate::report::{self, Report, table::TableOptions};
 use crate::target::Target;
 
@@ -178,11 +176,17 @@ fn colour_for(is_terminal: bool) -> bool {
 async fn audit(args: AuditArgs) -> Result<Exit> {
     check_output(&args.output)?;
     let packs = load_packs(&args.policies)?;
-    let targets: Vec<Target> = args
+    let mut targets: Vec<Target> = args
         .targets
         .iter()
         .map(|t| Target::parse(t).map_err(|e| usage(format!("error: {e}"))))
         .collect::<Result<_>>()?;
+    if let Some(path) = &args.targets_file {
+        targets.extend(read_targets_file(path)?);
+    }
+    if targets.is_empty() {
+        return Err(usage("error: no targets (the targets file has none)"));
+    }
     let trust = match &args.ca_file {
         Some(path) => {
             TrustAnchors::from_pem_file(path).map_err(|e| usage(format!("error: {e}")))?
@@ -210,39 +214,59 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
         },
     };
     let ct_logs = load_ct_logs(&args.ct)?;
-    let evidence = probe_all(&targets, &config).await;
+    // JSON Lines is written as each target finishes; the other formats once all are done.
+    let mut streams = open_sinks(&args.output, |f| f == Format::Jsonl)?;
+    let mut built: Vec<Option<Report>> = vec![None; targets.len()];
+    let mut stream_error = None;
+    let evidence = crate::bulk::probe_all(
+        &targets,
+        &config,
+        usize::from(args.concurrency),
+        |index, evidence| {
+            let report = report::build_with(evidence, &packs, ct_logs.as_ref());
+            for (sink, _) in &mut streams {
+                if let Err(e) = report::json::render_line(&report, sink.as_mut())
+                    .and_then(|()| sink.flush())
+                {
+                    stream_error.get_or_insert(e);
+                }
+            }
+            if let Some(slot) = built.get_mut(index) {
+                *slot = Some(report);
+            }
+        },
+    )
+    .await;
+    if let Some(error) = stream_error {
+        return Err(error.into());
+    }
     if let Some(path) = &args.save_evidence {
         save_evidence(path, &evidence)?;
     }
-    let reports: Vec<Report> = evidence
-        .iter()
-        .map(|e| report::build_with(e, &packs, ct_logs.as_ref()))
-        .collect();
-    finish(&reports, &args.output, &args.gate)
+    let reports: Vec<Report> = built.into_iter().flatten().collect();
+    finish(&reports, &args.output, &args.gate, &[Format::Jsonl])
 }
 
-/// Probes targets concurrently (at most 8 at once), keeping the command-line order.
-async fn probe_all(targets: &[Target], config: &ProbeConfig) -> Vec<Evidence> {
-    let permits = Arc::new(Semaphore::new(8));
-    let tasks: Vec<_> = targets
-        .iter()
-        .cloned()
-        .map(|target| {
-            let config = config.clone();
-            let permits = Arc::clone(&permits);
-            tokio::spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                probe::probe_target(&target, &config).await
-            })
-        })
-        .collect();
-    let mut evidence = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        if let Ok(item) = task.await {
-            evidence.push(item);
-        }
+/// Reads and parses a `--targets-file`, reporting every bad line.
+fn read_targets_file(path: &Path) -> Result<Vec<Target>> {
+    let shown = path.display().to_string();
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read targets file {shown}"))
+        .map_err(|e| usage(format!("error: {e:#}")))?
+        .len();
+    if size > crate::bulk::MAX_TARGETS_FILE {
+        return Err(usage(format!(
+            "error: targets file {shown} is {size} bytes, more than {}",
+            crate::bulk::MAX_TARGETS_FILE
+        )));
     }
-    evidence
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read targets file {shown}"))
+        .map_err(|e| usage(format!("error: {e:#}")))?;
+    crate::bulk::parse_targets_file(&text, &shown).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("error: {e}")).collect();
+        usage(lines.join("\n"))
+    })
 }
 
 fn save_evidence(path: &Path, evidence: &[Evidence]) -> Result<()> {
@@ -267,7 +291,7 @@ fn evaluate(args: EvaluateArgs) -> Result<Exit> {
         .iter()
         .map(|e| report::build_with(e, &packs, ct_logs.as_ref()))
         .collect();
-    finish(&reports, &args.output, &args.gate)
+    finish(&reports, &args.output, &args.gate, &[])
 }
 
 async fn demo(args: DemoArgs) -> Result<Exit> {
@@ -300,12 +324,12 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
     // The demo's own test logs join whatever CT log list is available.
     let mut ct_logs = load_ct_logs(&args.ct)?.unwrap_or_else(|| lab.ct_logs.clone());
     ct_logs.logs.extend(lab.ct_logs.logs.clone());
-    let evidence = probe_all(&targets, &config).await;
+    let evidence = crate::bulk::probe_all(&targets, &config, 8, |_, _| {}).await;
     let reports: Vec<Report> = evidence
         .iter()
         .map(|e| report::build_with(e, &packs, Some(&ct_logs)))
         .collect();
-    write_reports(&reports, &args.output)?;
+    write_reports(&reports, &args.output, &[])?;
     Ok(Exit::Success)
 }
 
@@ -373,9 +397,15 @@ async fn ct_update(args: crate::cli::CtUpdateArgs) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Writes the reports and applies the gates.
-fn finish(reports: &[Report], output: &OutputArgs, gate: &GateArgs) -> Result<Exit> {
-    write_reports(reports, output)?;
+/// Writes the reports (but not the formats in `streamed`, already written) and applies the
+/// gates.
+fn finish(
+    reports: &[Report],
+    output: &OutputArgs,
+    gate: &GateArgs,
+    streamed: &[Format],
+) -> Result<Exit> {
+    write_reports(reports, output, streamed)?;
     for report in reports {
         if let Some(reason) = &report.unauditable {
             let _ = writeln!(
@@ -486,26 +516,44 @@ fn check_output(output: &OutputArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes every requested format: each to its own file, the one without a file to `--output` or
-/// standard output.
-fn write_reports(reports: &[Report], output: &OutputArgs) -> Result<()> {
-    for spec in &output.formats {
+/// Opens the sink of every requested format that `select` picks: its own file, or `--output`,
+/// or standard output (the one format without a file). Returns each with its colour setting.
+fn open_sinks(
+    output: &OutputArgs,
+    select: impl Fn(Format) -> bool,
+) -> Result<Vec<(Box<dyn Write>, bool)>> {
+    let mut sinks = Vec::new();
+    for spec in output.formats.iter().filter(|s| select(s.format)) {
         let path = spec.path.as_ref().or(output.output.as_ref());
-        let (mut sink, colour): (Box<dyn Write>, bool) = match path {
+        sinks.push(match path {
             Some(path) => (
                 Box::new(io::BufWriter::new(
                     File::create(path)
                         .with_context(|| format!("cannot create {}", path.display()))?,
-                )),
+                )) as Box<dyn Write>,
                 false,
             ),
             None => {
                 let stdout = io::stdout();
                 let colour = colour_for(stdout.is_terminal());
-                (Box::new(io::BufWriter::new(stdout.lock())), colour)
+                (Box::new(io::BufWriter::new(stdout)) as Box<dyn Write>, colour)
             }
-        };
-        render(spec.format, reports, colour, sink.as_mut())?;
+        });
+    }
+    Ok(sinks)
+}
+
+/// Writes every requested format except those in `streamed`.
+fn write_reports(reports: &[Report], output: &OutputArgs, streamed: &[Format]) -> Result<()> {
+    let formats: Vec<Format> = output
+        .formats
+        .iter()
+        .map(|s| s.format)
+        .filter(|f| !streamed.contains(f))
+        .collect();
+    let sinks = open_sinks(output, |f| !streamed.contains(&f))?;
+    for (format, (mut sink, colour)) in formats.into_iter().zip(sinks) {
+        render(format, reports, colour, sink.as_mut())?;
         sink.flush()?;
     }
     Ok(())

@@ -79,8 +79,14 @@ pub struct CtUpdateArgs {
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// Host name, host:port (the port is HTTPS's) or URL.
-    #[arg(required = true, value_name = "TARGET")]
+    #[arg(required_unless_present = "targets_file", value_name = "TARGET")]
     pub targets: Vec<String>,
+    /// Read more targets from FILE: one per line, `#` starts a comment.
+    #[arg(long, value_name = "FILE")]
+    pub targets_file: Option<PathBuf>,
+    /// Most targets audited at the same time.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub concurrency: u16,
     /// Policy pack: a built-in name (see `rules list`) or a YAML file. Repeatable.
     #[arg(long = "policy", value_name = "PACK_OR_FILE")]
     pub policies: Vec<String>,

@@ -7,6 +7,7 @@
 //! site to audit without internet.
 
 pub mod app;
+pub mod bulk;
 pub mod cli;
 pub mod ct;
 pub mod demo;

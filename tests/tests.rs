@@ -4,6 +4,7 @@
 //! hickory DNS server) and runs the real `secaudit` binary against it.
 
 mod audit;
+mod bulk;
 mod cert;
 mod cli;
 mod http_depth;
