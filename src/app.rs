@@ -114,6 +114,16 @@ pub fn run(cli: Cli) -> Result<Exit> {
         }
         Command::Demo(args) => runtime()?.block_on(demo(args)),
         Command::Ct(crate::cli::CtCommand::Update(args)) => runtime()?.block_on(ct_update(args)),
+        Command::Diff(args) => diff(&args),
+        Command::Completions { shell } => {
+            let mut command = crate::cli::command();
+            clap_complete::generate(shell, &mut command, "secaudit", &mut io::stdout().lock());
+            Ok(Exit::Success)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(crate::cli::command()).render(&mut io::stdout().lock())?;
+            Ok(Exit::Success)
+        }
     }
 }
 
@@ -225,8 +235,8 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
         |index, evidence| {
             let report = report::build_with(evidence, &packs, ct_logs.as_ref());
             for (sink, _) in &mut streams {
-                if let Err(e) = report::json::render_line(&report, sink.as_mut())
-                    .and_then(|()| sink.flush())
+                if let Err(e) =
+                    report::json::render_line(&report, sink.as_mut()).and_then(|()| sink.flush())
                 {
                     stream_error.get_or_insert(e);
                 }
@@ -331,6 +341,46 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         .collect();
     write_reports(&reports, &args.output, &[])?;
     Ok(Exit::Success)
+}
+
+/// Largest report file `diff` reads.
+const MAX_REPORT_FILE: u64 = 256 * 1024 * 1024;
+
+/// `secaudit diff OLD NEW`: exit 1 when anything regressed.
+fn diff(args: &crate::cli::DiffArgs) -> Result<Exit> {
+    let read = |path: &Path| -> Result<Vec<Report>> {
+        let shown = path.display().to_string();
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("cannot read {shown}"))
+            .map_err(|e| usage(format!("error: {e:#}")))?
+            .len();
+        if size > MAX_REPORT_FILE {
+            return Err(usage(format!(
+                "error: {shown} is larger than {MAX_REPORT_FILE} bytes"
+            )));
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {shown}"))
+            .map_err(|e| usage(format!("error: {e:#}")))?;
+        report::diff::parse_reports(&text, &shown).map_err(|e| usage(format!("error: {e}")))
+    };
+    let changes = report::diff::diff(&read(&args.old)?, &read(&args.new)?);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &changes)?;
+        writeln!(out)?;
+    } else {
+        report::diff::render_text(&changes, &mut out)?;
+    }
+    out.flush()?;
+    let regressed = changes
+        .iter()
+        .any(|c| c.kind == report::diff::ChangeKind::Regression);
+    Ok(if regressed {
+        Exit::GateFailed
+    } else {
+        Exit::Success
+    })
 }
 
 /// Most bytes accepted for a CT log list.
@@ -486,7 +536,11 @@ fn gate_failures(report: &Report, gate: &GateArgs) -> Result<Vec<String>> {
                 failures.push(format!(
                     "{target}: {} {} ({} severity)",
                     finding.rule_id,
-                    if failed { "failed" } else { "could not be decided" },
+                    if failed {
+                        "failed"
+                    } else {
+                        "could not be decided"
+                    },
                     finding.severity.as_str()
                 ));
             }
@@ -536,7 +590,10 @@ fn open_sinks(
             None => {
                 let stdout = io::stdout();
                 let colour = colour_for(stdout.is_terminal());
-                (Box::new(io::BufWriter::new(stdout)) as Box<dyn Write>, colour)
+                (
+                    Box::new(io::BufWriter::new(stdout)) as Box<dyn Write>,
+                    colour,
+                )
             }
         });
     }

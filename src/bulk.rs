@@ -121,7 +121,10 @@ mod tests {
         let text = "# production\nexample.test\n\n  shop.example.test:8443   # the shop\nhttps://a.example.test/login#top\n";
         let targets = parse_targets_file(text, "t.txt").unwrap();
         let hosts: Vec<&str> = targets.iter().map(|t| t.host.as_str()).collect();
-        assert_eq!(hosts, ["example.test", "shop.example.test", "a.example.test"]);
+        assert_eq!(
+            hosts,
+            ["example.test", "shop.example.test", "a.example.test"]
+        );
         assert_eq!(targets[1].https_port, 8443);
     }
 

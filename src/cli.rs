@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::net::ConnectOverride;
 
@@ -21,6 +21,11 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The clap command tree, for completions and the man page.
+pub fn command() -> clap::Command {
+    Cli::command()
 }
 
 /// Subcommands.
@@ -46,6 +51,30 @@ pub enum Command {
     /// Certificate transparency data.
     #[command(subcommand)]
     Ct(CtCommand),
+    /// What changed between two JSON reports (regressions first). Exits 1 when anything regressed.
+    Diff(DiffArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+}
+
+/// `secaudit diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report (`--format json` or `jsonl` output).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The later report.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Print the changes as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `secaudit ct …`.

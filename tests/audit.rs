@@ -208,7 +208,11 @@ async fn gates_set_the_exit_code() {
     assert_eq!(per_pack("mozilla-modern=F").await.status.code(), Some(0));
     let modern = per_pack("mozilla-modern=A").await;
     assert_eq!(modern.status.code(), Some(1));
-    assert!(stderr(&modern).contains("pack mozilla-modern graded"), "{}", stderr(&modern));
+    assert!(
+        stderr(&modern).contains("pack mozilla-modern graded"),
+        "{}",
+        stderr(&modern)
+    );
     assert!(!stderr(&modern).contains("pack baseline"));
     assert_eq!(per_pack("nosuchpack=A").await.status.code(), Some(2));
     // Without DNS the CAA rules are inconclusive: a gate can refuse that.

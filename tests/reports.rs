@@ -232,3 +232,66 @@ fn render_in_chromium(page: &Path) {
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     assert!(size > 10_000, "a screenshot of {size} bytes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_lists_regressions_first_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = |name: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/evidence/observatory")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    let mut files = Vec::new();
+    for (name, out) in [
+        ("01-perfect.json", "old.json"),
+        ("02-bare.json", "new.json"),
+    ] {
+        let path = dir.path().join(out);
+        let output = secaudit(args(&[
+            "evaluate",
+            "--evidence",
+            &fixture(name),
+            "--policy",
+            "observatory",
+            "--format",
+            &format!("json={}", path.display()),
+        ]))
+        .await;
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        files.push(path.display().to_string());
+    }
+    let worse = secaudit(args(&["diff", &files[0], &files[1]])).await;
+    assert_eq!(worse.status.code(), Some(1), "regressions exit 1");
+    let text = stdout(&worse);
+    let first = text.lines().nth(1).unwrap_or_default();
+    assert!(
+        first.starts_with("regression  obs.example.test:443/ observatory: grade A+"),
+        "{text}"
+    );
+    let better = secaudit(args(&["diff", &files[1], &files[0], "--json"])).await;
+    assert_eq!(better.status.code(), Some(0));
+    let changes: Value = serde_json::from_str(&stdout(&better)).unwrap();
+    assert!(
+        changes
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["kind"] == "improvement")
+    );
+    let same = secaudit(args(&["diff", &files[0], &files[0]])).await;
+    assert_eq!(
+        (same.status.code(), stdout(&same).trim()),
+        (Some(0), "no changes")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_and_man_page() {
+    let bash = secaudit(args(&["completions", "bash"])).await;
+    assert!(stdout(&bash).contains("--targets-file"));
+    let man = secaudit(args(&["man"])).await;
+    assert!(stdout(&man).starts_with(".ie"), "roff");
+    assert!(stdout(&man).contains("secaudit"));
+}

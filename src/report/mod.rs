@@ -5,6 +5,7 @@
 //! `docs/report.schema.json`): every finding with its observed and expected values, and the whole
 //! derived fact tree under `facts`.
 
+pub mod diff;
 pub mod escape;
 pub mod html;
 pub mod json;
