@@ -151,7 +151,6 @@ pub fn render(reports: &[Report], out: &mut dyn Write) -> io::Result<()> {
                 "driver": {
                     "name": "secaudit",
                     "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://github.com/secaudit/secaudit",
                     "rules": rules.into_values().collect::<Vec<_>>(),
                 }
             }),
