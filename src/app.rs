@@ -207,6 +207,10 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
             max_connections: args.max_connections_per_host,
             ..Default::default()
         },
+        mail: crate::probe::MailOptions {
+            domain: args.mail.mail_domain.clone(),
+            dkim_selectors: args.mail.dkim_selectors.clone(),
+        },
     };
     let ct_logs = load_ct_logs(&args.ct)?;
     let evidence = probe_all(&targets, &config).await;
@@ -289,6 +293,7 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         timeout: Duration::from_secs(10),
         limits: Limits::default(),
         tls: crate::probe::tls::TlsLimits::default(),
+        mail: crate::probe::MailOptions::default(),
     };
     let targets = [lab.host.as_str(), crate::demo::LEGACY_HOST]
         .iter()
