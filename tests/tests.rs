@@ -6,5 +6,6 @@
 mod audit;
 mod cert;
 mod cli;
+mod mail;
 mod tls;
 mod util;
