@@ -286,7 +286,17 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         port: 443,
         addr: legacy.addr,
     });
-    let resolver = Resolver::offline(overrides).map_err(|e| usage(format!("error: {e}")))?;
+    // The demo's own DNS server answers the mail and CAA lookups; addresses still come from the
+    // overrides, and no query leaves the machine.
+    let dkim_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)
+        .context("cannot generate the demo DKIM key")?;
+    let zone = crate::demo::demo_zone(&rcgen::PublicKeyData::subject_public_key_info(&dkim_key))
+        .context("cannot build the demo zone")?;
+    let dns = crate::lab::dns::LabDns::start(vec![zone])
+        .await
+        .context("cannot start the demo DNS server")?;
+    let resolver = Resolver::new(&[dns.addr], overrides, Duration::from_secs(2))
+        .map_err(|e| usage(format!("error: {e}")))?;
     let config = ProbeConfig {
         resolver,
         trust: lab.trust(),

@@ -18,7 +18,7 @@ pub use model::{Category, Pack, Rule, RuleId, Severity};
 use crate::facts::Catalogue;
 
 /// Built-in packs: name and file text.
-pub const BUILTIN: [(&str, &str); 4] = [
+pub const BUILTIN: [(&str, &str); 5] = [
     ("baseline", include_str!("../../rules/baseline.yaml")),
     (
         "mozilla-intermediate",
@@ -31,6 +31,10 @@ pub const BUILTIN: [(&str, &str); 4] = [
     (
         "bsi-tr-02102-2",
         include_str!("../../rules/bsi-tr-02102-2.yaml"),
+    ),
+    (
+        "internet-nl-mail",
+        include_str!("../../rules/internet-nl-mail.yaml"),
     ),
 ];
 
