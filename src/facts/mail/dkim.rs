@@ -177,7 +177,7 @@ mod tests {
         let ed = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
         let key = parse(&format!(
             "v=DKIM1; k=ed25519; t=y:s; h=sha256; p={}",
-            spki_b64(&ed.public_key_raw())
+            spki_b64(ed.public_key_raw())
         ));
         assert_eq!(key.key_type, "ed25519");
         assert_eq!(key.key_bits, Some(256));

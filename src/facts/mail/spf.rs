@@ -638,7 +638,11 @@ mod tests {
             state ^= state >> 7;
             state ^= state << 17;
             let len = (state % 60) as usize;
-            let mut text = String::from(if state % 3 == 0 { "" } else { "v=spf1 " });
+            let mut text = String::from(if state.is_multiple_of(3) {
+                ""
+            } else {
+                "v=spf1 "
+            });
             let mut s = state;
             for _ in 0..len {
                 s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
