@@ -222,6 +222,10 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
             max_connections: args.max_connections_per_host,
             ..Default::default()
         },
+        mail: crate::probe::MailOptions {
+            domain: args.mail.mail_domain.clone(),
+            dkim_selectors: args.mail.dkim_selectors.clone(),
+        },
     };
     let ct_logs = load_ct_logs(&args.ct)?;
     // JSON Lines is written as each target finishes; the other formats once all are done.
@@ -319,13 +323,24 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         port: 443,
         addr: legacy.addr,
     });
-    let resolver = Resolver::offline(overrides).map_err(|e| usage(format!("error: {e}")))?;
+    // The demo's own DNS server answers the mail and CAA lookups; addresses still come from the
+    // overrides, and no query leaves the machine.
+    let dkim_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)
+        .context("cannot generate the demo DKIM key")?;
+    let zone = crate::demo::demo_zone(&rcgen::PublicKeyData::subject_public_key_info(&dkim_key))
+        .context("cannot build the demo zone")?;
+    let dns = crate::lab::dns::LabDns::start(vec![zone])
+        .await
+        .context("cannot start the demo DNS server")?;
+    let resolver = Resolver::new(&[dns.addr], overrides, Duration::from_secs(2))
+        .map_err(|e| usage(format!("error: {e}")))?;
     let config = ProbeConfig {
         resolver,
         trust: lab.trust(),
         timeout: Duration::from_secs(10),
         limits: Limits::default(),
         tls: crate::probe::tls::TlsLimits::default(),
+        mail: crate::probe::MailOptions::default(),
     };
     let targets = [lab.host.as_str(), crate::demo::LEGACY_HOST]
         .iter()

@@ -141,12 +141,27 @@ pub struct AuditArgs {
     /// Trust only the CA certificates in this PEM file instead of the bundled Mozilla roots.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub mail: MailArgs,
     /// Most simultaneous connections to one host during the TLS scan.
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = parse_connections)]
     pub max_connections_per_host: usize,
     /// Deadline for all probes of one target, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 20.0, value_parser = parse_timeout)]
     pub timeout: f64,
+}
+
+/// Which mail domain to audit and how.
+#[derive(Debug, Args)]
+pub struct MailArgs {
+    /// Audit the mail records (SPF, DMARC, DKIM, MTA-STS, …) of this domain instead of the
+    /// target host. The host is used as is by default: `www.example.com` is not shortened.
+    #[arg(long, value_name = "DOMAIN", value_parser = parse_domain)]
+    pub mail_domain: Option<String>,
+    /// DKIM selector to look up (`SELECTOR._domainkey.DOMAIN`) besides the common ones.
+    /// Repeatable.
+    #[arg(long = "dkim-selector", value_name = "SELECTOR", value_parser = parse_selector)]
+    pub dkim_selectors: Vec<String>,
 }
 
 /// `secaudit evaluate`.
@@ -307,6 +322,28 @@ pub enum SeverityArg {
     Critical,
 }
 
+fn parse_domain(text: &str) -> Result<String, String> {
+    let domain = text.trim_end_matches('.').to_ascii_lowercase();
+    let valid = !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if valid {
+        Ok(domain)
+    } else {
+        Err(format!("`{text}` is not a domain name"))
+    }
+}
+
+fn parse_selector(text: &str) -> Result<String, String> {
+    parse_domain(text).map_err(|_| format!("`{text}` is not a DKIM selector"))
+}
+
 fn parse_connections(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n @ 1..=64) => Ok(n),
@@ -353,6 +390,12 @@ mod tests {
             "html=out.html",
             "--fail-on",
             "high",
+            "--mail-domain",
+            "Example.test.",
+            "--dkim-selector",
+            "s2024",
+            "--dkim-selector",
+            "google",
         ])
         .unwrap();
         let Command::Audit(args) = cli.command else {
@@ -374,6 +417,8 @@ mod tests {
             ]
         );
         assert_eq!(args.gate.fail_on, Some(SeverityArg::High));
+        assert_eq!(args.mail.mail_domain.as_deref(), Some("example.test"));
+        assert_eq!(args.mail.dkim_selectors, ["s2024", "google"]);
     }
 
     #[test]
@@ -383,5 +428,7 @@ mod tests {
         assert!(Cli::try_parse_from(["secaudit", "audit"]).is_err());
         assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--format", "pdf"]).is_err());
         assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--format", "html="]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--mail-domain", "a..b"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--dkim-selector", "a b"]).is_err());
     }
 }

@@ -4,9 +4,14 @@
 //! Content-Security-Policy, a version-revealing `Server` header and one insecure session cookie,
 //! and serves TLS 1.2 only. A second, legacy endpoint ([`legacy_endpoint`]) still speaks TLS 1.0
 //! with CBC, 3DES and RC4 suites — so the report shows passes, failures and the reasons side by
-//! side.
+//! side. An in-process DNS server ([`demo_zone`]) answers for `.test`, so the mail records are
+//! judged too: the site's domain has SPF with `~all`, DMARC at `p=none` with an unauthorised
+//! external report address, a 2048-bit DKIM key at the `default` selector and a TLS-RPT record;
+//! the legacy host is a correctly parked domain (null MX, `v=spf1 -all`, DMARC `p=reject`).
 
+use crate::lab::LabError;
 use crate::lab::certs::LabSct;
+use crate::lab::dns::LabZone;
 use crate::lab::legacy::LegacyConfig;
 use crate::lab::{LabCert, LabSite, LabTls, Reply};
 use crate::tls_registry::Protocol;
@@ -54,4 +59,35 @@ pub fn legacy_endpoint() -> LegacyConfig {
         honours_fallback_scsv: false,
         ..LegacyConfig::default()
     }
+}
+
+/// The demo's DNS zone (`test.`): the mail records of [`DEMO_HOST`] and [`LEGACY_HOST`].
+/// `dkim_key` is the DER SubjectPublicKeyInfo published at the `default` selector.
+pub fn demo_zone(dkim_key: &[u8]) -> Result<LabZone, LabError> {
+    LabZone::new("test.")?
+        .mx(&format!("{DEMO_HOST}."), 10, "mx1.secaudit.test.")?
+        .a("mx1.secaudit.test.", std::net::Ipv4Addr::new(192, 0, 2, 25))?
+        .txt(
+            &format!("{DEMO_HOST}."),
+            "v=spf1 mx include:_spf.secaudit.test ~all",
+        )?
+        .txt("_spf.secaudit.test.", "v=spf1 ip4:192.0.2.0/24 -all")?
+        .txt(
+            &format!("_dmarc.{DEMO_HOST}."),
+            "v=DMARC1; p=none; rua=mailto:dmarc@reports.example.test",
+        )?
+        .txt(
+            &format!("default._domainkey.{DEMO_HOST}."),
+            &format!(
+                "v=DKIM1; k=rsa; p={}",
+                crate::evidence::encode_bytes(dkim_key)
+            ),
+        )?
+        .txt(
+            &format!("_smtp._tls.{DEMO_HOST}."),
+            "v=TLSRPTv1; rua=mailto:tls-reports@secaudit.test",
+        )?
+        .mx(&format!("{LEGACY_HOST}."), 0, ".")?
+        .txt(&format!("{LEGACY_HOST}."), "v=spf1 -all")?
+        .txt(&format!("_dmarc.{LEGACY_HOST}."), "v=DMARC1; p=reject")
 }

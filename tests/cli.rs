@@ -21,4 +21,13 @@ async fn demo_prints_a_graded_table() {
     );
     assert!(table.contains("BASE-HSTS-01"), "{table}");
     assert!(table.contains("To fix:"), "{table}");
+    // The demo's own DNS server makes the mail records visible.
+    assert!(
+        table.contains("fail           ┆ high     ┆ BASE-MAIL-06"),
+        "{table}"
+    );
+    assert!(
+        table.contains("pass           ┆ low      ┆ BASE-MAIL-12"),
+        "{table}"
+    );
 }

@@ -8,6 +8,7 @@ mod bulk;
 mod cert;
 mod cli;
 mod http_depth;
+mod mail;
 mod observatory;
 mod packs;
 mod reports;

@@ -1,17 +1,11 @@
 //! Helpers: run the binary, start lab sites and a DNS server on loopback.
 
-use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::Output;
-use std::sync::Arc;
-use std::time::Duration;
 
-use hickory_proto::rr::rdata::{A, SOA};
-use hickory_proto::rr::{LowerName, Name, RData, Record, RecordSet, RrKey};
-use hickory_server::Server;
-use hickory_server::store::in_memory::InMemoryZoneHandler;
-use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
+use hickory_proto::rr::Record;
+use secaudit::lab::dns::{LabDns, LabZone};
 use secaudit::lab::{Lab, LabSite, Reply};
 
 /// Runs `secaudit ARGS` with colour off, from a blocking thread so in-process servers keep serving.
@@ -74,71 +68,21 @@ pub fn args(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| (*s).to_string()).collect()
 }
 
-/// A running authoritative DNS server for one zone, on 127.0.0.1 (UDP and TCP, same port).
-pub struct DnsServer {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    _server: Server<Catalog>,
-}
-
 /// Serves `zone` with the given A records.
-pub async fn dns_server(zone: &str, a_records: &[(&str, Ipv4Addr)]) -> DnsServer {
+pub async fn dns_server(zone: &str, a_records: &[(&str, Ipv4Addr)]) -> LabDns {
     dns_zone(zone, a_records, Vec::new()).await
 }
 
 /// Serves `zone` with the given A records and any other `extra` records.
-pub async fn dns_zone(zone: &str, a_records: &[(&str, Ipv4Addr)], extra: Vec<Record>) -> DnsServer {
-    let origin = Name::from_ascii(zone).expect("zone name");
-    let mut records: BTreeMap<RrKey, RecordSet> = BTreeMap::new();
-    let mut add = |record: Record| {
-        let key = RrKey::new(LowerName::new(&record.name), record.record_type());
-        records
-            .entry(key)
-            .or_insert_with(|| RecordSet::new(record.name.clone(), record.record_type(), 1))
-            .insert(record, 1);
-    };
-    add(Record::from_rdata(
-        origin.clone(),
-        60,
-        RData::SOA(SOA::new(
-            Name::from_ascii(format!("ns.{zone}")).expect("ns"),
-            Name::from_ascii(format!("hostmaster.{zone}")).expect("rname"),
-            1,
-            60,
-            60,
-            60,
-            60,
-        )),
-    ));
+pub async fn dns_zone(zone: &str, a_records: &[(&str, Ipv4Addr)], extra: Vec<Record>) -> LabDns {
+    let mut lab_zone = LabZone::new(zone).expect("zone");
     for (name, ip) in a_records {
-        add(Record::from_rdata(
-            Name::from_ascii(name).expect("name"),
-            60,
-            RData::A(A(*ip)),
-        ));
+        lab_zone = lab_zone.a(name, *ip).expect("A record");
     }
     for record in extra {
-        add(record);
+        lab_zone = lab_zone.record(record);
     }
-    let handler = InMemoryZoneHandler::<hickory_server::net::runtime::TokioRuntimeProvider>::new(
-        origin.clone(),
-        records,
-        ZoneType::Primary,
-        AxfrPolicy::Deny,
-    )
-    .expect("zone");
-    let mut catalog = Catalog::new();
-    catalog.upsert(LowerName::new(&origin), vec![Arc::new(handler)]);
-    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
+    LabDns::start(vec![lab_zone])
         .await
-        .expect("udp");
-    let addr = udp.local_addr().expect("addr");
-    let tcp = tokio::net::TcpListener::bind(addr).await.expect("tcp");
-    let mut server = Server::new(catalog);
-    server.register_socket(udp);
-    server.register_listener(tcp, Duration::from_secs(5), 4096);
-    DnsServer {
-        addr,
-        _server: server,
-    }
+        .expect("start DNS server")
 }

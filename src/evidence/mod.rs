@@ -9,9 +9,12 @@
 //! rather than guessing.
 
 mod http;
+mod mail;
 pub mod tls;
+pub mod txt;
 
 pub use http::{BodySample, ChainEnd, CorsEvidence, FetchChain, HeaderLine, HttpEvidence, HttpHop};
+pub use mail::MailEvidence;
 pub use tls::TlsEvidence;
 
 use schemars::JsonSchema;
@@ -39,6 +42,10 @@ pub struct Evidence {
     /// The TLS scan of the HTTPS endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsEvidence>,
+    /// The mail probe's observations besides DNS answers; absent when mail was not probed (an
+    /// IP-literal target, or evidence from before mail probing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<MailEvidence>,
     /// Probes that were still running when the per-target deadline passed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deadline_exceeded: Vec<String>,

@@ -16,6 +16,7 @@ pub mod ct;
 pub mod headers;
 pub mod hsts;
 pub mod html;
+pub mod mail;
 pub mod redirects;
 pub mod security_headers;
 pub mod sri;
@@ -60,6 +61,8 @@ pub struct Facts {
     pub cert: Option<x509::CertFacts>,
     /// DNS records of the target's name.
     pub dns: DnsFacts,
+    /// Mail records of the mail domain (SPF, DMARC, DKIM, MTA-STS, TLS-RPT, BIMI, MX).
+    pub mail: mail::MailFacts,
     /// Paths that could not be observed, with the reason.
     pub unobserved: BTreeMap<String, String>,
 }
@@ -307,6 +310,7 @@ impl Facts {
                 }
             },
         };
+        let mail = derive_mail(evidence, &mut unobserved);
         let tls = match &evidence.tls {
             Some(scan) => {
                 let derived = tls::TlsFacts::derive(scan);
@@ -328,6 +332,7 @@ impl Facts {
             tls,
             cert,
             dns,
+            mail,
             unobserved,
         }
     }
@@ -336,6 +341,55 @@ impl Facts {
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
+}
+
+/// Mail facts from the recorded answers; all unobserved when mail was not probed.
+fn derive_mail(evidence: &Evidence, unobserved: &mut BTreeMap<String, String>) -> mail::MailFacts {
+    let Some(observed) = &evidence.mail else {
+        unobserved.insert(
+            "mail".to_string(),
+            "mail records were not probed (IP-literal target or older evidence)".to_string(),
+        );
+        return mail::MailFacts::default();
+    };
+    let answers = recorded_answers(&evidence.dns);
+    let lookup = |name: &str, record_type: &str| {
+        answers
+            .get(&(name.to_string(), record_type.to_string()))
+            .map(|outcome| (*outcome).clone())
+    };
+    mail::derive(
+        &observed.domain,
+        &observed.dkim_selectors,
+        observed.mta_sts_policy.as_ref(),
+        &lookup,
+        unobserved,
+    )
+}
+
+/// Recorded lookups by (lower-case name without trailing dot, type); address overrides count as
+/// answers.
+pub fn recorded_answers(
+    lookups: &[crate::evidence::DnsLookup],
+) -> BTreeMap<(String, String), DnsOutcome> {
+    lookups
+        .iter()
+        .map(|lookup| {
+            let outcome = match &lookup.outcome {
+                DnsOutcome::Overridden { records } => DnsOutcome::Answer {
+                    records: records.clone(),
+                },
+                other => other.clone(),
+            };
+            (
+                (
+                    mail::spf_walk::normalise(&lookup.name),
+                    lookup.record_type.clone(),
+                ),
+                outcome,
+            )
+        })
+        .collect()
 }
 
 /// The last response of a chain that ended normally.

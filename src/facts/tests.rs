@@ -51,6 +51,7 @@ fn evidence(headers: Vec<(String, String)>, html: String) -> Evidence {
             }),
         },
         tls: None,
+        mail: None,
         deadline_exceeded: Vec::new(),
     }
 }

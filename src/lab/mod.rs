@@ -24,6 +24,7 @@ use crate::net::{ConnectOverride, TrustAnchors};
 use crate::tls_registry::Protocol;
 
 pub mod certs;
+pub mod dns;
 pub mod legacy;
 pub mod ocsp;
 
@@ -186,6 +187,9 @@ pub enum LabError {
     /// Binding a port failed.
     #[error("cannot listen on 127.0.0.1: {0}")]
     Io(#[from] std::io::Error),
+    /// A lab DNS zone is malformed.
+    #[error("cannot build the lab DNS zone: {0}")]
+    Dns(String),
 }
 
 impl Lab {

@@ -129,10 +129,15 @@ impl Resolver {
             builder.options_mut().use_hosts_file = ResolveHosts::Never;
             builder
         };
+        // Each query is tried twice per server (`attempts`) within `timeout`; a truncated UDP
+        // answer is asked again over TCP (every name server has a TCP connection configured, and
+        // hickory retries a truncated answer on it), and `try_tcp_on_error` also falls back to
+        // TCP when UDP fails outright (a firewall dropping large UDP answers).
         let options: &mut ResolverOpts = builder.options_mut();
         options.timeout = timeout;
         options.attempts = 2;
         options.ndots = 0;
+        options.try_tcp_on_error = true;
         let dns = builder
             .build()
             .map_err(|e| ResolverSetupError(e.to_string()))?;
@@ -242,7 +247,7 @@ impl Resolver {
                         .iter()
                         .filter(|record| record.record_type() == record_type)
                         .take(MAX_RECORDS)
-                        .map(|record| record.data.to_string())
+                        .map(|record| presentation(&record.data))
                         .collect(),
                 },
                 Err(err) => classify_dns_error(name, &err),
@@ -250,6 +255,16 @@ impl Resolver {
         };
         self.record(name, &record_type.to_string(), outcome.clone());
         outcome
+    }
+
+    /// The outcome already recorded for (`name`, `record_type`), if that lookup was made.
+    pub fn recorded(&self, name: &str, record_type: &str) -> Option<DnsOutcome> {
+        let log = self
+            .log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        log.get(&(name.to_string(), record_type.to_string()))
+            .map(|lookup| lookup.outcome.clone())
     }
 
     async fn lookup(&self, host: &str, record_type: RecordType) -> Result<Vec<IpAddr>, ProbeError> {
@@ -297,6 +312,18 @@ impl Resolver {
                 record_type: record_type.to_string(),
                 outcome,
             });
+    }
+}
+
+/// Record data in presentation format. TXT data is written as RFC 1035 quoted character-strings
+/// (`"v=spf1 " "-all"`), so the string boundaries and lengths that SPF and DKIM limits depend on
+/// survive in the evidence (hickory's own `Display` joins the strings).
+fn presentation(data: &hickory_resolver::proto::rr::RData) -> String {
+    match data {
+        hickory_resolver::proto::rr::RData::TXT(txt) => {
+            crate::evidence::txt::quote(txt.txt_data.iter().map(|s| s.as_ref()))
+        }
+        other => other.to_string(),
     }
 }
 

@@ -134,14 +134,21 @@ impl<'v> FactView<'v> {
             match current.get(segment) {
                 Some(Value::Null) | None => {
                     let is_last = index + 1 == segments.len();
-                    return if is_last && current.is_object() {
+                    let full = if base_path.is_empty() {
+                        path.to_string()
+                    } else {
+                        format!("{base_path}.{path}")
+                    };
+                    // A field of an observed object is absent, unless the derivation said why
+                    // it could not be observed (e.g. `mail.null_mx` when the MX lookup failed).
+                    let explained = self
+                        .root
+                        .get("unobserved")
+                        .and_then(|u| u.get(full.as_str()))
+                        .is_some();
+                    return if is_last && current.is_object() && !explained {
                         Lookup::Missing
                     } else {
-                        let full = if base_path.is_empty() {
-                            path.to_string()
-                        } else {
-                            format!("{base_path}.{path}")
-                        };
                         Lookup::Unobserved(self.reason(&full))
                     };
                 }

@@ -18,7 +18,7 @@ pub use model::{Category, Pack, Rule, RuleId, Severity};
 use crate::facts::Catalogue;
 
 /// Built-in packs: name and file text.
-pub const BUILTIN: [(&str, &str); 7] = [
+pub const BUILTIN: [(&str, &str); 8] = [
     ("baseline", include_str!("../../rules/baseline.yaml")),
     (
         "mozilla-intermediate",
@@ -40,6 +40,10 @@ pub const BUILTIN: [(&str, &str); 7] = [
     (
         "netatoo-http",
         include_str!("../../rules/netatoo-http.yaml"),
+    ),
+    (
+        "internet-nl-mail",
+        include_str!("../../rules/internet-nl-mail.yaml"),
     ),
 ];
 

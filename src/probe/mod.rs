@@ -6,13 +6,14 @@
 
 pub mod dns;
 pub mod http;
+pub mod mail;
 pub mod tls;
 
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use crate::evidence::{EVIDENCE_VERSION, Evidence, HttpEvidence, TlsEvidence};
+use crate::evidence::{EVIDENCE_VERSION, Evidence, HttpEvidence, MailEvidence, TlsEvidence};
 use crate::net::{Resolver, TrustAnchors};
 use crate::target::Target;
 
@@ -53,6 +54,28 @@ pub struct ProbeConfig {
     pub limits: Limits,
     /// Bounds of the TLS scan.
     pub tls: tls::TlsLimits,
+    /// What the mail probe looks up.
+    pub mail: MailOptions,
+}
+
+/// Options of the mail probe.
+#[derive(Debug, Clone, Default)]
+pub struct MailOptions {
+    /// The mail domain to use instead of the target host (`--mail-domain`).
+    pub domain: Option<String>,
+    /// DKIM selectors to look up besides the common ones (`--dkim-selector`).
+    pub dkim_selectors: Vec<String>,
+}
+
+impl MailOptions {
+    /// The mail domain for `target`: `--mail-domain`, else the target host as is; `None` for an
+    /// IP literal, which has no mail records.
+    pub fn domain_for(&self, target: &Target) -> Option<String> {
+        match &self.domain {
+            Some(domain) => Some(domain.clone()),
+            None => (target.host.parse::<std::net::IpAddr>().is_err()).then(|| target.host.clone()),
+        }
+    }
 }
 
 /// Runs every probe against one target and returns what was observed.
@@ -65,14 +88,42 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
     // A safety margin past the deadline: probes time themselves out, this only catches a bug.
     let hard_stop = deadline + Duration::from_secs(2);
     let tls_scan = scan_tls(target, config, &resolver, deadline);
-    let (http, tls, caa) = tokio::join!(
+    let mail_domain = config.mail.domain_for(target);
+    let mail_probe = async {
+        match &mail_domain {
+            Some(domain) => Some(
+                mail::probe(
+                    &resolver,
+                    &config.trust,
+                    domain,
+                    &config.mail.dkim_selectors,
+                    deadline,
+                    config.limits,
+                )
+                .await,
+            ),
+            None => None,
+        }
+    };
+    let (http, tls, caa, mail) = tokio::join!(
         tokio::time::timeout_at(hard_stop, http_probe.run(target)),
         tokio::time::timeout_at(hard_stop, tls_scan),
         tokio::time::timeout_at(deadline, dns::caa(&resolver, &target.host)),
+        tokio::time::timeout_at(deadline, mail_probe),
     );
     if caa.is_err() {
         deadline_exceeded.push("dns".to_string());
     }
+    // A mail probe cut off by the deadline still leaves its answers in the log; the facts then
+    // say which lookups are missing.
+    let mail = mail.unwrap_or_else(|_| {
+        deadline_exceeded.push("mail".to_string());
+        mail_domain.map(|domain| MailEvidence {
+            domain,
+            dkim_selectors: config.mail.dkim_selectors.clone(),
+            mta_sts_policy: None,
+        })
+    });
     let http = http.unwrap_or_else(|_| {
         deadline_exceeded.push("http".to_string());
         HttpEvidence::default()
@@ -89,6 +140,7 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
         dns: resolver.lookups(),
         http,
         tls,
+        mail,
         deadline_exceeded,
     }
 }
