@@ -133,9 +133,7 @@ impl LabDns {
 
     /// Serves a prepared catalogue (for zones a test builds itself, e.g. signed ones).
     pub async fn serve(catalog: Catalog) -> Result<Self, LabError> {
-        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
-        let addr = udp.local_addr()?;
-        let tcp = tokio::net::TcpListener::bind(addr).await?;
+        let (udp, tcp, addr) = bind_pair().await?;
         let mut server = Server::new(catalog);
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 4096);
@@ -144,4 +142,23 @@ impl LabDns {
             _server: server,
         })
     }
+}
+
+/// A UDP socket and a TCP listener on the same free port of 127.0.0.1. The UDP port the system
+/// picks may already be taken for TCP by another process, so a few ports are tried.
+async fn bind_pair() -> std::io::Result<(
+    tokio::net::UdpSocket,
+    tokio::net::TcpListener,
+    std::net::SocketAddr,
+)> {
+    let mut last = None;
+    for _ in 0..16 {
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+        let addr = udp.local_addr()?;
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(tcp) => return Ok((udp, tcp, addr)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free port pair")))
 }
