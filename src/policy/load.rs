@@ -20,7 +20,7 @@ const PACK_KEYS: [&str; 3] = ["pack", "grading", "rules"];
 const PACK_META_KEYS: [&str; 3] = ["id", "title", "description"];
 const GRADING_KEYS: [&str; 4] = ["base", "penalties", "bands", "bonus_min"];
 const BAND_KEYS: [&str; 2] = ["grade", "min"];
-const RULE_KEYS: [&str; 13] = [
+const RULE_KEYS: [&str; 14] = [
     "id",
     "title",
     "category",
@@ -34,6 +34,7 @@ const RULE_KEYS: [&str; 13] = [
     "references",
     "score",
     "cap",
+    "note",
 ];
 const SOURCE_KEYS: [&str; 4] = ["doc", "section", "quote", "url"];
 const OUTCOME_KEYS: [&str; 6] = ["when", "result", "code", "score", "cap", "message"];
@@ -407,6 +408,7 @@ impl Validator<'_> {
             .get("applies_when")
             .and_then(|n| self.condition(n, None));
         let remediation = self.optional_string(&fields, "remediation", "`remediation`");
+        let note = self.optional_string(&fields, "note", "`note`");
         let references = fields
             .get("references")
             .map(|n| self.string_list(n, "`references`"))
@@ -470,6 +472,7 @@ impl Validator<'_> {
             applies_when,
             check: check?,
             remediation: remediation.unwrap_or_default(),
+            note,
             references,
             score,
             cap,

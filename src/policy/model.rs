@@ -227,6 +227,8 @@ pub struct Rule {
     pub check: Check,
     /// What to do when it fails.
     pub remediation: String,
+    /// How the rule reads its source where the text leaves room (an interpretation, a caveat).
+    pub note: Option<String>,
     /// Further reading.
     pub references: Vec<String>,
     /// Score modifier on failure (replaces the severity penalty).

@@ -77,6 +77,7 @@ struct FindingView {
     observed: Vec<String>,
     quote: Option<String>,
     quote_source: Option<String>,
+    note: Option<String>,
     remediation: String,
 }
 
@@ -216,6 +217,7 @@ fn finding_view(finding: &Finding) -> FindingView {
             Some(section) => format!("{}, {section}", s.doc),
             None => s.doc.clone(),
         }),
+        note: finding.note.clone(),
         remediation: finding.remediation.clone(),
     }
 }

@@ -116,6 +116,9 @@ fn render_pack(pack: &PackReport, out: &mut dyn Write) -> io::Result<()> {
                         .unwrap_or_default()
                 )?;
             }
+            if let Some(note) = &finding.note {
+                writeln!(out, "  *Note:* {}", md(note))?;
+            }
         }
     }
     writeln!(out)

@@ -152,6 +152,9 @@ pub struct Finding {
     /// What to do about a failure.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub remediation: String,
+    /// The rule's note on how it reads its source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Evidence an auditor should ask for (manual rules).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence_requested: Vec<String>,
@@ -254,6 +257,7 @@ fn finding(pack: &Pack, index: usize, evaluation: &Evaluation) -> Finding {
         observations: evaluation.observations.clone(),
         source: rule.source.clone(),
         remediation: rule.remediation.clone(),
+        note: rule.note.clone(),
         evidence_requested,
         references: rule.references.clone(),
     }
