@@ -31,9 +31,13 @@ pub mod codes {
     pub const CONDITION_SHAPE: &str = "E010";
     /// The file could not be read.
     pub const IO: &str = "E011";
+    /// An override names a rule the extended pack does not have.
+    pub const UNKNOWN_RULE: &str = "E012";
+    /// `extends` names a pack that cannot be loaded, or packs extend each other in a cycle.
+    pub const EXTENDS: &str = "E013";
 
     /// Every code, for the uniqueness test and the documentation.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 13] = [
         SYNTAX,
         UNKNOWN_KEY,
         MISSING_KEY,
@@ -45,6 +49,8 @@ pub mod codes {
         RESERVED,
         CONDITION_SHAPE,
         IO,
+        UNKNOWN_RULE,
+        EXTENDS,
     ];
 }
 

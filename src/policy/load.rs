@@ -10,14 +10,15 @@ use serde_json::Value;
 
 use super::diag::{Diagnostic, codes};
 use super::model::{
-    Band, Category, Check, Condition, FactPath, Grading, Leaf, Operator, Outcome, OutcomeResult,
-    Pack, PolicySource, Rule, RuleId, Severity,
+    Band, Category, Check, Condition, Extends, FactPath, Grading, Leaf, Operator, Outcome,
+    OutcomeResult, Override, Pack, PolicySource, Rule, RuleId, Severity,
 };
 use super::yaml::{self, Node, NodeValue, Span};
 use crate::facts::{Catalogue, FactInfo, FactKind};
 
-const PACK_KEYS: [&str; 3] = ["pack", "grading", "rules"];
-const PACK_META_KEYS: [&str; 3] = ["id", "title", "description"];
+const PACK_KEYS: [&str; 4] = ["pack", "grading", "rules", "overrides"];
+const PACK_META_KEYS: [&str; 4] = ["id", "title", "description", "extends"];
+const OVERRIDE_KEYS: [&str; 3] = ["rule", "severity", "disabled"];
 const GRADING_KEYS: [&str; 4] = ["base", "penalties", "bands", "bonus_min"];
 const BAND_KEYS: [&str; 2] = ["grade", "min"];
 const RULE_KEYS: [&str; 14] = [
@@ -259,16 +260,41 @@ impl Validator<'_> {
             ),
             None => (None, None, None),
         };
+        let extends = meta.as_ref().and_then(|meta| {
+            let node = meta.get("extends")?;
+            let name = self.string(node, "`extends`")?;
+            Some(Extends {
+                name,
+                span: node.span,
+            })
+        });
         let grading = match top.get("grading") {
             Some(node) => self.grading(node),
             None => Grading::default(),
         };
+        let overrides = match top.get("overrides") {
+            Some(node) if extends.is_none() => {
+                self.report(
+                    codes::MISSING_KEY,
+                    node.span,
+                    "`overrides` change the rules of an extended pack, but this pack extends none"
+                        .to_string(),
+                    "nothing to override",
+                    Some("add `extends: PACK` under `pack:`".to_string()),
+                );
+                Vec::new()
+            }
+            Some(node) => self.overrides(node),
+            None => Vec::new(),
+        };
         let mut rules = Vec::new();
         let mut ids: BTreeSet<String> = BTreeSet::new();
-        match self
-            .required(&top, "rules", "the rule file")
-            .map(|n| &n.value)
-        {
+        let rules_node = if extends.is_some() {
+            top.get("rules")
+        } else {
+            self.required(&top, "rules", "the rule file")
+        };
+        match rules_node.map(|n| &n.value) {
             Some(NodeValue::Seq(items)) => {
                 for item in items {
                     if let Some(rule) = self.rule(item, &grading) {
@@ -303,9 +329,58 @@ impl Validator<'_> {
             title: title?,
             description: description.unwrap_or_default(),
             origin: self.file.to_string(),
+            grading_given: top.get("grading").is_some(),
             grading,
             rules,
+            extends,
+            overrides,
         })
+    }
+
+    fn overrides(&mut self, node: &Node) -> Vec<Override> {
+        let NodeValue::Seq(items) = &node.value else {
+            self.wrong_type(node, "`overrides`", "a list of `{ rule: ID, severity: … }` entries");
+            return Vec::new();
+        };
+        let mut overrides = Vec::new();
+        for item in items {
+            let Some(fields) = self.fields(item, "an override", &OVERRIDE_KEYS) else {
+                continue;
+            };
+            let Some(rule) = self
+                .required(&fields, "rule", "an override")
+                .and_then(|n| self.string(n, "the rule id"))
+            else {
+                continue;
+            };
+            let severity = fields.get("severity").and_then(|n| self.severity(n));
+            let disabled = match fields.get("disabled").map(|n| &n.value) {
+                None => false,
+                Some(NodeValue::Bool(flag)) => *flag,
+                Some(_) => {
+                    if let Some(n) = fields.get("disabled") {
+                        self.wrong_type(n, "`disabled`", "true or false");
+                    }
+                    false
+                }
+            };
+            if severity.is_none() && !disabled {
+                self.report(
+                    codes::MISSING_KEY,
+                    fields.span,
+                    format!("the override of `{rule}` changes nothing"),
+                    "override without effect",
+                    Some("give `severity: …` or `disabled: true`".to_string()),
+                );
+            }
+            overrides.push(Override {
+                rule,
+                span: fields.span,
+                severity,
+                disabled,
+            });
+        }
+        overrides
     }
 
     fn grading(&mut self, node: &Node) -> Grading {

@@ -3,6 +3,7 @@
 //! Built-in packs are YAML files under `rules/`, embedded in the binary; `--policy` also accepts a
 //! path to a pack file of the user's own.
 
+pub mod compose;
 pub mod diag;
 pub mod eval;
 pub mod load;
@@ -94,7 +95,8 @@ pub fn read_pack_source(name: &str) -> Result<(String, String), PolicyError> {
     }
 }
 
-/// Loads packs by name, collecting every diagnostic of every file.
+/// Loads packs by name, collecting every diagnostic of every file, and composes packs that
+/// `extends` another.
 ///
 /// On failure the error carries the diagnostics and the sources, for rendering.
 pub fn load_packs(names: &[String], catalogue: &Catalogue) -> Result<Vec<Pack>, PolicyError> {
@@ -111,7 +113,13 @@ pub fn load_packs(names: &[String], catalogue: &Catalogue) -> Result<Vec<Pack>, 
             Err(other) => return Err(other),
         };
         match load::load_pack(&shown, &text, catalogue) {
-            Ok(pack) => packs.push(pack),
+            Ok(pack) => {
+                let mut chain = vec![shown.clone()];
+                match compose::resolve(pack, &shown, catalogue, &mut sources, &mut chain) {
+                    Ok(pack) => packs.push(pack),
+                    Err(mut more) => diagnostics.append(&mut more),
+                }
+            }
             Err(mut more) => diagnostics.append(&mut more),
         }
         sources.push((shown, text));

@@ -146,8 +146,36 @@ pub struct Pack {
     pub origin: String,
     /// How the pack is graded.
     pub grading: Grading,
-    /// The rules, in file order.
+    /// The file gave its own `grading` (an extending pack otherwise inherits its base's).
+    pub grading_given: bool,
+    /// The rules, in file order (after composition: the base's rules first).
     pub rules: Vec<Rule>,
+    /// The pack this one builds on (`pack.extends`), until composed.
+    pub extends: Option<Extends>,
+    /// Changes to the extended pack's rules, until composed.
+    pub overrides: Vec<Override>,
+}
+
+/// `pack.extends`: a built-in pack name or a rule file (relative to the extending file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extends {
+    /// As written.
+    pub name: String,
+    /// Where, for diagnostics.
+    pub span: super::yaml::Span,
+}
+
+/// One entry of `overrides`: a rule of the extended pack given another severity, or disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    /// The rule id.
+    pub rule: String,
+    /// Where, for diagnostics.
+    pub span: super::yaml::Span,
+    /// The new severity.
+    pub severity: Option<Severity>,
+    /// Drop the rule.
+    pub disabled: bool,
 }
 
 /// A pack's grading scheme.
