@@ -144,6 +144,19 @@ fn load_packs(names: &[String]) -> Result<Vec<Pack>> {
     policy::load_packs(&names, &Catalogue::build()).map_err(policy_error)
 }
 
+/// The `--attestations` file, checked against the loaded packs (none: no attestations).
+fn load_attestations(
+    output: &OutputArgs,
+    packs: &[Pack],
+) -> Result<Vec<crate::policy::model::Attestation>> {
+    match &output.attestations {
+        Some(path) => {
+            policy::load_attestations(path, packs, &Catalogue::build()).map_err(policy_error)
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
 fn policy_error(error: PolicyError) -> anyhow::Error {
     match error {
         PolicyError::Invalid(diagnostics, sources) => {
@@ -186,6 +199,7 @@ fn colour_for(is_terminal: bool) -> bool {
 async fn audit(args: AuditArgs) -> Result<Exit> {
     check_output(&args.output)?;
     let packs = load_packs(&args.policies)?;
+    let attestations = load_attestations(&args.output, &packs)?;
     let mut targets: Vec<Target> = args
         .targets
         .iter()
@@ -237,7 +251,8 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
         &config,
         usize::from(args.concurrency),
         |index, evidence| {
-            let report = report::build_with(evidence, &packs, ct_logs.as_ref());
+            let mut report = report::build_with(evidence, &packs, ct_logs.as_ref());
+            report::attest(&mut report, &attestations);
             for (sink, _) in &mut streams {
                 if let Err(e) =
                     report::json::render_line(&report, sink.as_mut()).and_then(|()| sink.flush())
@@ -295,6 +310,7 @@ fn save_evidence(path: &Path, evidence: &[Evidence]) -> Result<()> {
 fn evaluate(args: EvaluateArgs) -> Result<Exit> {
     check_output(&args.output)?;
     let packs = load_packs(&args.policies)?;
+    let attestations = load_attestations(&args.output, &packs)?;
     let text = std::fs::read_to_string(&args.evidence)
         .with_context(|| format!("cannot read evidence file {}", args.evidence.display()))
         .map_err(|e| usage(format!("error: {e:#}")))?;
@@ -303,7 +319,11 @@ fn evaluate(args: EvaluateArgs) -> Result<Exit> {
     let ct_logs = load_ct_logs(&args.ct)?;
     let reports: Vec<Report> = evidence
         .iter()
-        .map(|e| report::build_with(e, &packs, ct_logs.as_ref()))
+        .map(|e| {
+            let mut report = report::build_with(e, &packs, ct_logs.as_ref());
+            report::attest(&mut report, &attestations);
+            report
+        })
         .collect();
     finish(&reports, &args.output, &args.gate, &[])
 }

@@ -212,6 +212,10 @@ pub struct OutputArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Auditors' answers for manual rules (YAML: rule id → status, evidence, reviewed, by);
+    /// reported as attested, never as observed.
+    #[arg(long, value_name = "FILE")]
+    pub attestations: Option<PathBuf>,
 }
 
 /// CI gates.

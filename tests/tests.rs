@@ -3,6 +3,7 @@
 //! Every test that needs a network peer starts its own on 127.0.0.1 (the lab HTTPS site, a
 //! hickory DNS server) and runs the real `secaudit` binary against it.
 
+mod attestations;
 mod audit;
 mod bulk;
 mod cert;

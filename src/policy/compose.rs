@@ -233,7 +233,10 @@ overrides:
         let unknown_rule = "pack: { id: a, title: A, extends: baseline }\noverrides:\n  - { rule: BASE-TLS-4, disabled: true }\n";
         let errors = load(&[("a.yaml", unknown_rule)], "a.yaml").unwrap_err();
         assert_eq!(errors[0].code, codes::UNKNOWN_RULE);
-        assert_eq!(errors[0].help.as_deref(), Some("did you mean `BASE-TLS-04`?"));
+        assert_eq!(
+            errors[0].help.as_deref(),
+            Some("did you mean `BASE-TLS-04`?")
+        );
         assert_eq!(errors[0].span.map(|s| s.line), Some(3));
 
         let unknown_pack = "pack: { id: a, title: A, extends: basline }\n";

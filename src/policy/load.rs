@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::diag::{Diagnostic, codes};
 use super::model::{
-    Band, Category, Check, Condition, Extends, FactPath, Grading, Leaf, Operator, Outcome,
-    OutcomeResult, Override, Pack, PolicySource, Rule, RuleId, Severity,
+    Attestation, AttestedStatus, Band, Category, Check, Condition, Extends, FactPath, Grading,
+    Leaf, Operator, Outcome, OutcomeResult, Override, Pack, PolicySource, Rule, RuleId, Severity,
 };
 use super::yaml::{self, Node, NodeValue, Span};
 use crate::facts::{Catalogue, FactInfo, FactKind};
@@ -19,6 +19,8 @@ use crate::facts::{Catalogue, FactInfo, FactKind};
 const PACK_KEYS: [&str; 4] = ["pack", "grading", "rules", "overrides"];
 const PACK_META_KEYS: [&str; 4] = ["id", "title", "description", "extends"];
 const OVERRIDE_KEYS: [&str; 3] = ["rule", "severity", "disabled"];
+const ATTESTATION_FILE_KEYS: [&str; 1] = ["attestations"];
+const ATTESTATION_KEYS: [&str; 4] = ["status", "evidence", "reviewed", "by"];
 const GRADING_KEYS: [&str; 4] = ["base", "penalties", "bands", "bonus_min"];
 const BAND_KEYS: [&str; 2] = ["grade", "min"];
 const RULE_KEYS: [&str; 14] = [
@@ -67,6 +69,40 @@ pub fn load_pack(file: &str, text: &str, catalogue: &Catalogue) -> Result<Pack, 
     match pack {
         Some(pack) if validator.diagnostics.is_empty() => Ok(pack),
         _ => Err(validator.diagnostics),
+    }
+}
+
+/// Parses and validates an attestations file: `attestations:` mapping rule ids to
+/// `{status: pass|fail, evidence, reviewed: YYYY-MM-DD, by}`. Returns each attestation with the
+/// position of its rule id (for checking the ids against the packs).
+pub fn load_attestations(
+    file: &str,
+    text: &str,
+    catalogue: &Catalogue,
+) -> Result<Vec<(Attestation, Span)>, Vec<Diagnostic>> {
+    let root = match yaml::parse(text) {
+        Ok(root) => root,
+        Err(error) => {
+            return Err(vec![Diagnostic {
+                code: codes::SYNTAX,
+                message: format!("invalid YAML: {}", error.message),
+                file: file.to_string(),
+                span: error.span,
+                label: "the parser stopped here".to_string(),
+                help: None,
+            }]);
+        }
+    };
+    let mut validator = Validator {
+        file,
+        catalogue,
+        diagnostics: Vec::new(),
+    };
+    let attestations = validator.attestations(&root);
+    if validator.diagnostics.is_empty() {
+        Ok(attestations)
+    } else {
+        Err(validator.diagnostics)
     }
 }
 
@@ -337,9 +373,98 @@ impl Validator<'_> {
         })
     }
 
+    fn attestations(&mut self, root: &Node) -> Vec<(Attestation, Span)> {
+        let Some(top) = self.fields(root, "the attestations file", &ATTESTATION_FILE_KEYS) else {
+            return Vec::new();
+        };
+        let Some(node) = self.required(&top, "attestations", "the attestations file") else {
+            return Vec::new();
+        };
+        let Some(entries) = node.as_map() else {
+            self.wrong_type(
+                node,
+                "`attestations`",
+                "a mapping of rule ids to attestations",
+            );
+            return Vec::new();
+        };
+        let mut found: Vec<(Attestation, Span)> = Vec::new();
+        for (key, value) in entries {
+            let Some(rule) = self.string(key, "a rule id") else {
+                continue;
+            };
+            if found.iter().any(|(a, _)| a.rule == rule) {
+                self.report(
+                    codes::DUPLICATE_ID,
+                    key.span,
+                    format!("rule `{rule}` is attested twice"),
+                    "second attestation",
+                    None,
+                );
+                continue;
+            }
+            let what = format!("the attestation of `{rule}`");
+            let Some(fields) = self.fields(value, &what, &ATTESTATION_KEYS) else {
+                continue;
+            };
+            let status = self.required(&fields, "status", &what).and_then(|n| {
+                let text = self.string(n, "`status`")?;
+                match text.as_str() {
+                    "pass" => Some(AttestedStatus::Pass),
+                    "fail" => Some(AttestedStatus::Fail),
+                    other => {
+                        self.invalid_choice(n, "status", other, &["pass", "fail"]);
+                        None
+                    }
+                }
+            });
+            let evidence = self
+                .required(&fields, "evidence", &what)
+                .and_then(|n| self.string(n, "`evidence`"));
+            let by = self
+                .required(&fields, "by", &what)
+                .and_then(|n| self.string(n, "`by`"));
+            let reviewed = self.required(&fields, "reviewed", &what).and_then(|n| {
+                let text = self.string(n, "`reviewed`")?;
+                let valid = text.len() == 10
+                    && humantime::parse_rfc3339(&format!("{text}T00:00:00Z")).is_ok();
+                if !valid {
+                    self.report(
+                        codes::INVALID_VALUE,
+                        n.span,
+                        format!("`reviewed: {text}` is not a date"),
+                        "not YYYY-MM-DD",
+                        Some("write the review date as YYYY-MM-DD".to_string()),
+                    );
+                    return None;
+                }
+                Some(text)
+            });
+            if let (Some(status), Some(evidence), Some(reviewed), Some(by)) =
+                (status, evidence, reviewed, by)
+            {
+                found.push((
+                    Attestation {
+                        rule,
+                        status,
+                        evidence,
+                        reviewed,
+                        by,
+                    },
+                    key.span,
+                ));
+            }
+        }
+        found
+    }
+
     fn overrides(&mut self, node: &Node) -> Vec<Override> {
         let NodeValue::Seq(items) = &node.value else {
-            self.wrong_type(node, "`overrides`", "a list of `{ rule: ID, severity: … }` entries");
+            self.wrong_type(
+                node,
+                "`overrides`",
+                "a list of `{ rule: ID, severity: … }` entries",
+            );
             return Vec::new();
         };
         let mut overrides = Vec::new();

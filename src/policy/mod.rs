@@ -131,6 +131,70 @@ pub fn load_packs(names: &[String], catalogue: &Catalogue) -> Result<Vec<Pack>, 
     }
 }
 
+/// Loads an `--attestations` file and checks every attested rule against `packs`: it must exist
+/// and be a `manual` rule (observed rules are never overridden by an attestation).
+pub fn load_attestations(
+    path: &Path,
+    packs: &[Pack],
+    catalogue: &Catalogue,
+) -> Result<Vec<model::Attestation>, PolicyError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        PolicyError::Invalid(
+            vec![Diagnostic {
+                code: diag::codes::IO,
+                message: format!("cannot read attestations file: {error}"),
+                file: shown.clone(),
+                span: None,
+                label: String::new(),
+                help: None,
+            }],
+            Vec::new(),
+        )
+    })?;
+    let sources = vec![(shown.clone(), text.clone())];
+    let loaded = load::load_attestations(&shown, &text, catalogue)
+        .map_err(|d| PolicyError::Invalid(d, sources.clone()))?;
+    let mut diagnostics = Vec::new();
+    let mut attestations = Vec::new();
+    for (attestation, span) in loaded {
+        let rule = packs
+            .iter()
+            .flat_map(|p| &p.rules)
+            .find(|r| r.id.0 == attestation.rule);
+        let problem = match rule {
+            None => Some((
+                diag::codes::UNKNOWN_RULE,
+                format!("no loaded pack has a rule `{}`", attestation.rule),
+            )),
+            Some(rule) if !matches!(rule.check, model::Check::Manual { .. }) => Some((
+                diag::codes::INVALID_VALUE,
+                format!(
+                    "rule `{}` is decided by observation; only `manual` rules take an attestation",
+                    attestation.rule
+                ),
+            )),
+            Some(_) => None,
+        };
+        match problem {
+            Some((code, message)) => diagnostics.push(Diagnostic {
+                code,
+                message,
+                file: shown.clone(),
+                span: Some(span),
+                label: "this rule".to_string(),
+                help: None,
+            }),
+            None => attestations.push(attestation),
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(attestations)
+    } else {
+        Err(PolicyError::Invalid(diagnostics, sources))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

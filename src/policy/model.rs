@@ -404,3 +404,39 @@ impl Operator {
         "absent", "every", "some",
     ];
 }
+
+/// An auditor's answer for a `manual` rule, from an `--attestations` file. Reported as
+/// "attested", never as observed or verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Attestation {
+    /// The rule it answers.
+    pub rule: String,
+    /// `pass` or `fail`.
+    pub status: AttestedStatus,
+    /// What was seen (document, version, sample).
+    pub evidence: String,
+    /// When it was reviewed, `YYYY-MM-DD`.
+    pub reviewed: String,
+    /// Who reviewed it.
+    pub by: String,
+}
+
+/// The attested result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttestedStatus {
+    /// The evidence meets the rule.
+    Pass,
+    /// It does not.
+    Fail,
+}
+
+impl AttestedStatus {
+    /// `pass` or `fail`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+        }
+    }
+}

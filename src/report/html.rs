@@ -69,6 +69,7 @@ struct GroupView {
 #[derive(Serialize)]
 struct FindingView {
     outcome: &'static str,
+    result: String,
     severity: &'static str,
     rule_id: String,
     title: String,
@@ -196,6 +197,7 @@ fn finding_view(finding: &Finding) -> FindingView {
     };
     FindingView {
         outcome: finding.outcome.as_str(),
+        result: finding.result_label(),
         severity: finding.severity.as_str(),
         rule_id: finding.rule_id.clone(),
         title: finding.title.clone(),

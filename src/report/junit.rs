@@ -25,7 +25,20 @@ pub fn render(reports: &[Report], out: &mut dyn Write) -> io::Result<()> {
             suite.add_property(("evidence_collected", report.evidence.started_at.as_str()));
             for finding in &pack.findings {
                 let message = for_terminal(&finding.message);
+                let attested = finding.attestation.as_ref().map(|a| a.status);
                 let status = match finding.outcome {
+                    RuleOutcome::Manual
+                        if attested == Some(crate::policy::model::AttestedStatus::Pass) =>
+                    {
+                        TestCaseStatus::success()
+                    }
+                    RuleOutcome::Manual
+                        if attested == Some(crate::policy::model::AttestedStatus::Fail) =>
+                    {
+                        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                        status.set_type("attested").set_message(message.as_str());
+                        status
+                    }
                     RuleOutcome::Pass => TestCaseStatus::success(),
                     RuleOutcome::Fail => {
                         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);

@@ -79,7 +79,7 @@ fn render_pack(pack: &PackReport, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
-            result_label(finding.outcome),
+            result_label(finding),
             finding.severity.as_str(),
             md(&finding.rule_id),
             md(&finding.title),
@@ -125,12 +125,14 @@ fn render_pack(pack: &PackReport, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The result column, with a symbol so the table scans quickly.
-fn result_label(outcome: RuleOutcome) -> &'static str {
-    match outcome {
-        RuleOutcome::Pass => "✅ pass",
-        RuleOutcome::Fail => "❌ fail",
-        RuleOutcome::Inconclusive => "❔ inconclusive",
-        RuleOutcome::NotApplicable => "➖ not applicable",
-        RuleOutcome::Manual => "📝 manual",
-    }
+fn result_label(finding: &Finding) -> String {
+    let symbol = match (finding.outcome, &finding.attestation) {
+        (_, Some(_)) => "🖊",
+        (RuleOutcome::Pass, _) => "✅",
+        (RuleOutcome::Fail, _) => "❌",
+        (RuleOutcome::Inconclusive, _) => "❔",
+        (RuleOutcome::NotApplicable, _) => "➖",
+        (RuleOutcome::Manual, _) => "📝",
+    };
+    format!("{symbol} {}", finding.result_label())
 }

@@ -119,6 +119,12 @@ pub struct Counts {
     pub not_applicable: usize,
     /// Need an auditor.
     pub manual: usize,
+    /// Manual rules an auditor attested as met (`--attestations`).
+    #[serde(default)]
+    pub attested_pass: usize,
+    /// Manual rules an auditor attested as not met.
+    #[serde(default)]
+    pub attested_fail: usize,
 }
 
 /// One rule's result.
@@ -155,6 +161,9 @@ pub struct Finding {
     /// The rule's note on how it reads its source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// An auditor's answer for a manual rule (`--attestations`): attested, not observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<crate::policy::model::Attestation>,
     /// Evidence an auditor should ask for (manual rules).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence_requested: Vec<String>,
@@ -258,6 +267,7 @@ fn finding(pack: &Pack, index: usize, evaluation: &Evaluation) -> Finding {
         source: rule.source.clone(),
         remediation: rule.remediation.clone(),
         note: rule.note.clone(),
+        attestation: None,
         evidence_requested,
         references: rule.references.clone(),
     }
@@ -368,6 +378,45 @@ fn compact(value: &Value) -> String {
     match value {
         Value::String(s) => format!("\"{s}\""),
         other => other.to_string(),
+    }
+}
+
+impl Finding {
+    /// The result as shown to people: the outcome, or `attested pass`/`attested fail` for a
+    /// manual rule an auditor answered (kept apart from observed results).
+    pub fn result_label(&self) -> String {
+        match &self.attestation {
+            Some(a) => format!("attested {}", a.status.as_str()),
+            None => self.outcome.as_str().replace('_', " "),
+        }
+    }
+}
+
+/// Attaches auditors' attestations to the manual findings they answer, and counts them. The
+/// outcome stays `manual` and the grade is untouched: the grade rests on observations only.
+pub fn attest(report: &mut Report, attestations: &[crate::policy::model::Attestation]) {
+    use crate::policy::model::AttestedStatus;
+    for pack in &mut report.packs {
+        for finding in &mut pack.findings {
+            if finding.outcome != RuleOutcome::Manual {
+                continue;
+            }
+            let Some(attestation) = attestations.iter().find(|a| a.rule == finding.rule_id) else {
+                continue;
+            };
+            match attestation.status {
+                AttestedStatus::Pass => pack.counts.attested_pass += 1,
+                AttestedStatus::Fail => pack.counts.attested_fail += 1,
+            }
+            finding.message = format!(
+                "attested {} by {} on {}: {}",
+                attestation.status.as_str(),
+                attestation.by,
+                attestation.reviewed,
+                attestation.evidence
+            );
+            finding.attestation = Some(attestation.clone());
+        }
     }
 }
 

@@ -118,7 +118,7 @@ fn render_pack(pack: &PackReport, options: TableOptions, out: &mut dyn Write) ->
         .set_width(options.width)
         .set_header(["Result", "Severity", "Rule", "Title", "Observed"]);
     for finding in &pack.findings {
-        let mut result = Cell::new(finding.outcome.as_str());
+        let mut result = Cell::new(finding.result_label());
         if options.colour {
             result = result.fg(outcome_colour(finding.outcome));
         }
