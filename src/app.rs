@@ -702,6 +702,37 @@ fn rules(command: RulesCommand) -> Result<Exit> {
             };
             let packs = policy::load_packs(&names, &Catalogue::build()).map_err(policy_error)?;
             for pack in packs {
+                let manual = pack
+                    .rules
+                    .iter()
+                    .filter(|r| matches!(r.check, crate::policy::model::Check::Manual { .. }))
+                    .count();
+                let mut docs: Vec<&str> = pack
+                    .rules
+                    .iter()
+                    .filter_map(|r| r.source.as_ref().map(|s| s.doc.as_str()))
+                    .collect();
+                docs.sort_unstable();
+                docs.dedup();
+                writeln!(
+                    out,
+                    "{:<22} {:>3} rules ({} checked, {} manual)  {}  [{}]",
+                    pack.id,
+                    pack.rules.len(),
+                    pack.rules.len() - manual,
+                    manual,
+                    pack.title,
+                    pack.origin
+                )?;
+                if !docs.is_empty() {
+                    writeln!(out, "{:<22} sources: {}", "", docs.join(", "))?;
+                }
+            }
+            Ok(Exit::Success)
+        }
+        RulesCommand::Show { packs } => {
+            let packs = policy::load_packs(&packs, &Catalogue::build()).map_err(policy_error)?;
+            for pack in packs {
                 writeln!(
                     out,
                     "{} — {} ({} rules, {})",
@@ -713,12 +744,31 @@ fn rules(command: RulesCommand) -> Result<Exit> {
                 for rule in &pack.rules {
                     writeln!(
                         out,
-                        "  {:<16} {:<8} {:<14} {}",
+                        "  {:<22} {:<8} {:<14} {}",
                         rule.id.0,
                         rule.severity.as_str(),
                         rule.category.as_str(),
                         rule.title
                     )?;
+                    if let Some(source) = &rule.source {
+                        let section = source
+                            .section
+                            .as_deref()
+                            .map(|s| format!(" § {s}"))
+                            .unwrap_or_default();
+                        let quote = source
+                            .quote
+                            .as_deref()
+                            .map(|q| format!(": “{q}”"))
+                            .unwrap_or_default();
+                        writeln!(out, "      source: {}{section}{quote}", source.doc)?;
+                    }
+                    if let Some(note) = &rule.note {
+                        writeln!(out, "      note: {note}")?;
+                    }
+                    if let crate::policy::model::Check::Manual { evidence } = &rule.check {
+                        writeln!(out, "      ask for: {}", evidence.join("; "))?;
+                    }
                 }
             }
             Ok(Exit::Success)
@@ -730,8 +780,12 @@ fn rules(command: RulesCommand) -> Result<Exit> {
             }
             Ok(Exit::Success)
         }
-        RulesCommand::Facts => {
+        RulesCommand::Facts { markdown } => {
             let catalogue = Catalogue::build();
+            if markdown {
+                write!(out, "{}", catalogue.to_markdown())?;
+                return Ok(Exit::Success);
+            }
             for (path, info) in catalogue.iter() {
                 let kind = match (info.element, info.values.is_empty()) {
                     (Some(element), _) => format!("list of {element}"),

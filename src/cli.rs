@@ -236,11 +236,17 @@ pub struct GateArgs {
 /// `secaudit rules …`.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List the rules of packs (all built-in packs by default).
+    /// List packs (all built-in packs by default) with their rule counts and sources.
     List {
         /// Packs to list: built-in names or files.
         #[arg(long = "policy", value_name = "PACK_OR_FILE")]
         policies: Vec<String>,
+    },
+    /// Print the rules of packs: severity, category, title, source quote, note, evidence asked.
+    Show {
+        /// Packs to show: built-in names or files.
+        #[arg(required = true, value_name = "PACK_OR_FILE")]
+        packs: Vec<String>,
     },
     /// Validate rule files and report every problem with its location.
     Check {
@@ -249,7 +255,11 @@ pub enum RulesCommand {
         files: Vec<String>,
     },
     /// List every fact path rules can use, with its type and meaning.
-    Facts,
+    Facts {
+        /// As a Markdown table (the catalogue section of docs/rules.md).
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 /// Report formats.

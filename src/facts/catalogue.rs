@@ -91,6 +91,26 @@ impl Catalogue {
             .map(|(path, info)| (path.as_str(), info))
     }
 
+    /// The catalogue as a Markdown table (path, type, meaning): the generated section of
+    /// `docs/rules.md`, kept current by a test.
+    pub fn to_markdown(&self) -> String {
+        let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+        let mut out = String::from("| fact path | type | meaning |\n|---|---|---|\n");
+        for (path, info) in self.iter() {
+            let kind = match (info.element, info.values.is_empty()) {
+                (Some(element), _) => format!("list of {element}"),
+                (None, false) => format!("{}: {}", info.kind, info.values.join(", ")),
+                (None, true) => info.kind.to_string(),
+            };
+            out.push_str(&format!(
+                "| `{path}` | {} | {} |\n",
+                cell(&kind),
+                cell(&info.description)
+            ));
+        }
+        out
+    }
+
     /// The closest known path to a misspelled one, if any is close enough.
     pub fn suggest(&self, path: &str) -> Option<&str> {
         self.suggest_among(path, |_| true)
@@ -303,6 +323,21 @@ mod tests {
             Some("http.hsts.max_age")
         );
         assert_eq!(catalogue.suggest("zzz"), None);
+    }
+
+    #[test]
+    fn rules_doc_catalogue_is_current() {
+        const BEGIN: &str = "<!-- facts:begin (generated: scripts/update-rules-doc.sh) -->\n";
+        const END: &str = "<!-- facts:end -->";
+        let doc = include_str!("../../docs/rules.md");
+        let section = doc
+            .split_once(BEGIN)
+            .and_then(|(_, rest)| rest.split_once(END))
+            .map(|(section, _)| section);
+        assert!(
+            section == Some(Catalogue::build().to_markdown().as_str()),
+            "the fact catalogue in docs/rules.md is stale: run scripts/update-rules-doc.sh"
+        );
     }
 
     #[test]
