@@ -80,7 +80,7 @@ pub struct DnsFacts {
 pub struct TargetFacts {
     /// Host name or IP literal audited.
     pub host: String,
-    /// Addresses the target's name resolved to (or was overridden to), deduplicated.
+    /// IP addresses the target's name resolved to (or was overridden to, port dropped), deduplicated.
     pub addresses: Vec<String>,
 }
 
@@ -463,18 +463,21 @@ fn target_addresses(evidence: &Evidence) -> Vec<String> {
     if host.parse::<std::net::IpAddr>().is_ok() {
         addresses.push(host.clone());
     }
-    for lookup in evidence
-        .dns
-        .iter()
-        .filter(|l| l.name.eq_ignore_ascii_case(host))
-    {
+    for lookup in evidence.dns.iter().filter(|l| {
+        l.name.eq_ignore_ascii_case(host)
+            && matches!(l.record_type.as_str(), "A" | "AAAA" | "A/AAAA")
+    }) {
         let records = match &lookup.outcome {
             DnsOutcome::Answer { records } | DnsOutcome::Overridden { records } => records,
             _ => continue,
         };
         for record in records {
-            if !addresses.contains(record) {
-                addresses.push(record.clone());
+            // A `--connect` override records IP:PORT; the fact is the address alone.
+            let address = record
+                .parse::<std::net::SocketAddr>()
+                .map_or_else(|_| record.clone(), |socket| socket.ip().to_string());
+            if !addresses.contains(&address) {
+                addresses.push(address);
             }
         }
     }

@@ -19,7 +19,7 @@ pub use model::{Category, Pack, Rule, RuleId, Severity};
 use crate::facts::Catalogue;
 
 /// Built-in packs: name and file text.
-pub const BUILTIN: [(&str, &str); 8] = [
+pub const BUILTIN: [(&str, &str); 10] = [
     ("baseline", include_str!("../../rules/baseline.yaml")),
     (
         "mozilla-intermediate",
@@ -46,6 +46,11 @@ pub const BUILTIN: [(&str, &str); 8] = [
         "internet-nl-mail",
         include_str!("../../rules/internet-nl-mail.yaml"),
     ),
+    (
+        "internet-nl-web",
+        include_str!("../../rules/internet-nl-web.yaml"),
+    ),
+    ("ncsc-nl-tls", include_str!("../../rules/ncsc-nl-tls.yaml")),
 ];
 
 /// The pack used when no `--policy` is given.
