@@ -131,3 +131,26 @@ pub struct BodySample {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
+
+#[cfg(test)]
+impl HttpHop {
+    /// A 200 response of `https://a.test/` with `headers` and no body, for tests of the header
+    /// facts.
+    pub(crate) fn with_headers(headers: &[(&str, &str)]) -> Self {
+        Self {
+            url: "https://a.test/".into(),
+            peer: None,
+            status: 200,
+            http_version: "HTTP/1.1".into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| HeaderLine {
+                    name: (*n).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
+            certificate_error: None,
+            body: BodySample::default(),
+        }
+    }
+}

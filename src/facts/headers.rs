@@ -92,24 +92,9 @@ fn contains_version(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::{BodySample, HeaderLine};
 
     fn hop(headers: &[(&str, &str)]) -> HttpHop {
-        HttpHop {
-            url: "https://a.test/".into(),
-            peer: None,
-            status: 200,
-            http_version: "HTTP/1.1".into(),
-            headers: headers
-                .iter()
-                .map(|(n, v)| HeaderLine {
-                    name: (*n).into(),
-                    value: (*v).into(),
-                })
-                .collect(),
-            certificate_error: None,
-            body: BodySample::default(),
-        }
+        HttpHop::with_headers(headers)
     }
 
     #[test]

@@ -47,6 +47,18 @@ const RESERVED_EXPR: &str = "expr";
 
 /// Parses and validates one rule file. `file` is the name used in diagnostics.
 pub fn load_pack(file: &str, text: &str, catalogue: &Catalogue) -> Result<Pack, Vec<Diagnostic>> {
+    validate(file, text, catalogue, |validator, root| validator.pack(root))?
+        .ok_or_else(Vec::new)
+}
+
+/// Parses `text` as YAML and runs `check` over it with a fresh validator: `Err` with every
+/// diagnostic when the YAML is invalid or `check` reported any problem.
+fn validate<T>(
+    file: &str,
+    text: &str,
+    catalogue: &Catalogue,
+    check: impl FnOnce(&mut Validator<'_>, &Node) -> T,
+) -> Result<T, Vec<Diagnostic>> {
     let root = match yaml::parse(text) {
         Ok(root) => root,
         Err(error) => {
@@ -65,10 +77,11 @@ pub fn load_pack(file: &str, text: &str, catalogue: &Catalogue) -> Result<Pack, 
         catalogue,
         diagnostics: Vec::new(),
     };
-    let pack = validator.pack(&root);
-    match pack {
-        Some(pack) if validator.diagnostics.is_empty() => Ok(pack),
-        _ => Err(validator.diagnostics),
+    let result = check(&mut validator, &root);
+    if validator.diagnostics.is_empty() {
+        Ok(result)
+    } else {
+        Err(validator.diagnostics)
     }
 }
 
@@ -80,30 +93,7 @@ pub fn load_attestations(
     text: &str,
     catalogue: &Catalogue,
 ) -> Result<Vec<(Attestation, Span)>, Vec<Diagnostic>> {
-    let root = match yaml::parse(text) {
-        Ok(root) => root,
-        Err(error) => {
-            return Err(vec![Diagnostic {
-                code: codes::SYNTAX,
-                message: format!("invalid YAML: {}", error.message),
-                file: file.to_string(),
-                span: error.span,
-                label: "the parser stopped here".to_string(),
-                help: None,
-            }]);
-        }
-    };
-    let mut validator = Validator {
-        file,
-        catalogue,
-        diagnostics: Vec::new(),
-    };
-    let attestations = validator.attestations(&root);
-    if validator.diagnostics.is_empty() {
-        Ok(attestations)
-    } else {
-        Err(validator.diagnostics)
-    }
+    validate(file, text, catalogue, |validator, root| validator.attestations(root))
 }
 
 /// The string keys of a mapping, after unknown keys have been reported.
