@@ -47,8 +47,10 @@ const RESERVED_EXPR: &str = "expr";
 
 /// Parses and validates one rule file. `file` is the name used in diagnostics.
 pub fn load_pack(file: &str, text: &str, catalogue: &Catalogue) -> Result<Pack, Vec<Diagnostic>> {
-    validate(file, text, catalogue, |validator, root| validator.pack(root))?
-        .ok_or_else(Vec::new)
+    validate(file, text, catalogue, |validator, root| {
+        validator.pack(root)
+    })?
+    .ok_or_else(Vec::new)
 }
 
 /// Parses `text` as YAML and runs `check` over it with a fresh validator: `Err` with every
@@ -93,7 +95,9 @@ pub fn load_attestations(
     text: &str,
     catalogue: &Catalogue,
 ) -> Result<Vec<(Attestation, Span)>, Vec<Diagnostic>> {
-    validate(file, text, catalogue, |validator, root| validator.attestations(root))
+    validate(file, text, catalogue, |validator, root| {
+        validator.attestations(root)
+    })
 }
 
 /// The string keys of a mapping, after unknown keys have been reported.
