@@ -18,7 +18,7 @@ pub use model::{Category, Pack, Rule, RuleId, Severity};
 use crate::facts::Catalogue;
 
 /// Built-in packs: name and file text.
-pub const BUILTIN: [(&str, &str); 8] = [
+pub const BUILTIN: [(&str, &str); 12] = [
     ("baseline", include_str!("../../rules/baseline.yaml")),
     (
         "mozilla-intermediate",
@@ -38,12 +38,28 @@ pub const BUILTIN: [(&str, &str); 8] = [
         include_str!("../../rules/securityheaders.yaml"),
     ),
     (
-        "netatoo-http",
-        include_str!("../../rules/netatoo-http.yaml"),
-    ),
-    (
         "internet-nl-mail",
         include_str!("../../rules/internet-nl-mail.yaml"),
+    ),
+    (
+        "vendor-unitedcrowd",
+        include_str!("../../rules/vendors/unitedcrowd.yaml"),
+    ),
+    (
+        "vendor-flowhunt",
+        include_str!("../../rules/vendors/flowhunt.yaml"),
+    ),
+    (
+        "vendor-proxyclick",
+        include_str!("../../rules/vendors/proxyclick.yaml"),
+    ),
+    (
+        "vendor-netstock",
+        include_str!("../../rules/vendors/netstock.yaml"),
+    ),
+    (
+        "vendor-netatoo",
+        include_str!("../../rules/vendors/netatoo.yaml"),
     ),
 ];
 
