@@ -14,3 +14,4 @@ mod packs;
 mod reports;
 mod tls;
 mod util;
+mod vendors;

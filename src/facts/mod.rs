@@ -463,11 +463,10 @@ fn target_addresses(evidence: &Evidence) -> Vec<String> {
     if host.parse::<std::net::IpAddr>().is_ok() {
         addresses.push(host.clone());
     }
-    for lookup in evidence
-        .dns
-        .iter()
-        .filter(|l| l.name.eq_ignore_ascii_case(host))
-    {
+    for lookup in evidence.dns.iter().filter(|l| {
+        l.name.eq_ignore_ascii_case(host)
+            && matches!(l.record_type.as_str(), "A" | "AAAA" | "A/AAAA")
+    }) {
         let records = match &lookup.outcome {
             DnsOutcome::Answer { records } | DnsOutcome::Overridden { records } => records,
             _ => continue,
