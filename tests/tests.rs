@@ -16,3 +16,4 @@ mod packs;
 mod reports;
 mod tls;
 mod util;
+mod vendors;

@@ -19,7 +19,7 @@ pub use model::{Category, Pack, Rule, RuleId, Severity};
 use crate::facts::Catalogue;
 
 /// Built-in packs: name and file text.
-pub const BUILTIN: [(&str, &str); 10] = [
+pub const BUILTIN: [(&str, &str); 14] = [
     ("baseline", include_str!("../../rules/baseline.yaml")),
     (
         "mozilla-intermediate",
@@ -39,10 +39,6 @@ pub const BUILTIN: [(&str, &str); 10] = [
         include_str!("../../rules/securityheaders.yaml"),
     ),
     (
-        "netatoo-http",
-        include_str!("../../rules/netatoo-http.yaml"),
-    ),
-    (
         "internet-nl-mail",
         include_str!("../../rules/internet-nl-mail.yaml"),
     ),
@@ -51,6 +47,26 @@ pub const BUILTIN: [(&str, &str); 10] = [
         include_str!("../../rules/internet-nl-web.yaml"),
     ),
     ("ncsc-nl-tls", include_str!("../../rules/ncsc-nl-tls.yaml")),
+    (
+        "vendor-unitedcrowd",
+        include_str!("../../rules/vendors/unitedcrowd.yaml"),
+    ),
+    (
+        "vendor-flowhunt",
+        include_str!("../../rules/vendors/flowhunt.yaml"),
+    ),
+    (
+        "vendor-proxyclick",
+        include_str!("../../rules/vendors/proxyclick.yaml"),
+    ),
+    (
+        "vendor-netstock",
+        include_str!("../../rules/vendors/netstock.yaml"),
+    ),
+    (
+        "vendor-netatoo",
+        include_str!("../../rules/vendors/netatoo.yaml"),
+    ),
 ];
 
 /// The pack used when no `--policy` is given.
