@@ -7,6 +7,7 @@ mod audit;
 mod bulk;
 mod cert;
 mod cli;
+mod dnssec;
 mod http_depth;
 mod mail;
 mod observatory;

@@ -195,7 +195,9 @@ pub fn derive_mail(
             Some(_) => "the mail domain has no MX host (no MX record, or a null MX)",
             None => "the mail domain's MX set was not validated",
         };
-        unobserved.insert("mail.dnssec.mx_status".to_string(), reason.to_string());
+        for field in ["mx_status", "mx_signed", "mx_valid"] {
+            unobserved.insert(format!("mail.dnssec.{field}"), reason.to_string());
+        }
         return Some(facts);
     }
     let lookups: Vec<&DnssecLookup> = hosts
@@ -205,7 +207,9 @@ pub fn derive_mail(
         .collect();
     match summarise(&lookups, "the MX hosts") {
         Derived::Unobserved(reason) => {
-            unobserved.insert("mail.dnssec.mx_status".to_string(), reason);
+            for field in ["mx_status", "mx_signed", "mx_valid"] {
+                unobserved.insert(format!("mail.dnssec.{field}"), reason.clone());
+            }
         }
         Derived::Summary(mx) => {
             undecided(
@@ -425,6 +429,7 @@ mod tests {
         let facts = derive_mail(Some(&e), "example.test", &mut unobserved).unwrap();
         assert_eq!(facts.mx_status, None);
         assert!(unobserved["mail.dnssec.mx_status"].contains("no MX host"));
+        assert!(unobserved["mail.dnssec.mx_signed"].contains("no MX host"));
     }
 
     #[test]
