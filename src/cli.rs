@@ -29,6 +29,8 @@ pub fn command() -> clap::Command {
 }
 
 /// Subcommands.
+// Parsed once per run: the size of the largest variant (`audit`'s options) does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Probe targets and report.

@@ -96,11 +96,7 @@ fn outcome(report: &Value, rule: &str) -> String {
 
 /// Audits `targets` (none has a web server: exit 3, but the DNS facts are all there) through
 /// the fixture's server; returns the reports by host.
-async fn audit(
-    fixture: &Fixture,
-    targets: &[&str],
-    extra: &[&str],
-) -> BTreeMap<String, Value> {
+async fn audit(fixture: &Fixture, targets: &[&str], extra: &[&str]) -> BTreeMap<String, Value> {
     let mut command = vec!["audit".to_string()];
     command.extend(targets.iter().map(|t| (*t).to_string()));
     command.extend(args(&[
@@ -184,7 +180,12 @@ async fn secure_insecure_and_bogus_zones() {
     assert_eq!(mail["status"], "secure", "{mail}");
     assert_eq!(mail["mx_status"], "secure", "{mail}");
     assert_eq!(outcome(&all["secure.test"], "BASE-DNS-03"), "pass");
-    for rule in ["NLMAIL-DNSSEC-01", "NLMAIL-DNSSEC-02", "NLMAIL-DNSSEC-03", "NLMAIL-DNSSEC-04"] {
+    for rule in [
+        "NLMAIL-DNSSEC-01",
+        "NLMAIL-DNSSEC-02",
+        "NLMAIL-DNSSEC-03",
+        "NLMAIL-DNSSEC-04",
+    ] {
         assert_eq!(outcome(&all["secure.test"], rule), "pass", "{rule}");
     }
 
@@ -198,7 +199,10 @@ async fn secure_insecure_and_bogus_zones() {
     assert_eq!(unsigned["signed"], false);
     assert_eq!(unsigned["valid"], false);
     assert_eq!(outcome(&all["unsigned.parent.test"], "BASE-DNS-03"), "fail");
-    assert_eq!(outcome(&all["unsigned.parent.test"], "NLMAIL-DNSSEC-01"), "fail");
+    assert_eq!(
+        outcome(&all["unsigned.parent.test"], "NLMAIL-DNSSEC-01"),
+        "fail"
+    );
     // No MX hosts: their DNSSEC rules cannot be decided.
     assert_eq!(
         outcome(&all["unsigned.parent.test"], "NLMAIL-DNSSEC-03"),

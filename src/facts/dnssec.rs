@@ -134,7 +134,12 @@ pub fn derive(
             None
         }
         Derived::Summary(summary) => {
-            undecided(&summary, "dns.dnssec.signed", "dns.dnssec.valid", unobserved);
+            undecided(
+                &summary,
+                "dns.dnssec.signed",
+                "dns.dnssec.valid",
+                unobserved,
+            );
             Some(DnssecFacts {
                 status: summary.status,
                 signed: summary.signed,
@@ -173,7 +178,12 @@ pub fn derive_mail(
         }
         Derived::Summary(summary) => summary,
     };
-    undecided(&summary, "mail.dnssec.signed", "mail.dnssec.valid", unobserved);
+    undecided(
+        &summary,
+        "mail.dnssec.signed",
+        "mail.dnssec.valid",
+        unobserved,
+    );
     let mut facts = MailDnssecFacts {
         status: summary.status,
         signed: summary.signed,
@@ -185,10 +195,12 @@ pub fn derive_mail(
         mx_reason: None,
         record_sets: summary.sets,
     };
-    let mx_records = own.iter().find_map(|l| match (&l.outcome, l.record_type.as_str()) {
-        (DnssecOutcome::Validated { records, .. }, "MX") => Some(records.as_slice()),
-        _ => None,
-    });
+    let mx_records = own
+        .iter()
+        .find_map(|l| match (&l.outcome, l.record_type.as_str()) {
+            (DnssecOutcome::Validated { records, .. }, "MX") => Some(records.as_slice()),
+            _ => None,
+        });
     let hosts = mx_records.map(mx_hosts).unwrap_or_default();
     if hosts.is_empty() {
         let reason = match mx_records {
@@ -309,7 +321,12 @@ mod tests {
     use super::*;
     use crate::evidence::{FailureKind, ProbeError};
 
-    fn validated(name: &str, record_type: &str, proof: DnssecProof, records: &[&str]) -> DnssecLookup {
+    fn validated(
+        name: &str,
+        record_type: &str,
+        proof: DnssecProof,
+        records: &[&str],
+    ) -> DnssecLookup {
         DnssecLookup {
             name: name.to_string(),
             record_type: record_type.to_string(),
@@ -370,7 +387,12 @@ mod tests {
 
     #[test]
     fn insecure_is_unsigned() {
-        let e = evidence(vec![validated("example.test", "SOA", DnssecProof::Insecure, &[])]);
+        let e = evidence(vec![validated(
+            "example.test",
+            "SOA",
+            DnssecProof::Insecure,
+            &[],
+        )]);
         let facts = derive(Some(&e), "example.test", &mut BTreeMap::new()).unwrap();
         assert_eq!((facts.signed, facts.valid), (Some(false), Some(false)));
     }
@@ -396,19 +418,32 @@ mod tests {
         let mut unobserved = BTreeMap::new();
         assert!(derive(None, "example.test", &mut unobserved).is_none());
         assert!(unobserved["dns.dnssec"].contains("not probed"));
-        let e = evidence(vec![failed("example.test", "SOA"), failed("example.test", "A")]);
+        let e = evidence(vec![
+            failed("example.test", "SOA"),
+            failed("example.test", "A"),
+        ]);
         let mut unobserved = BTreeMap::new();
         assert!(derive(Some(&e), "example.test", &mut unobserved).is_none());
         assert!(unobserved["dns.dnssec"].contains("timed out"));
         // Other names' lookups do not count for the target.
-        let e = evidence(vec![validated("other.test", "SOA", DnssecProof::Secure, &[])]);
+        let e = evidence(vec![validated(
+            "other.test",
+            "SOA",
+            DnssecProof::Secure,
+            &[],
+        )]);
         assert!(derive(Some(&e), "example.test", &mut BTreeMap::new()).is_none());
     }
 
     #[test]
     fn mail_domain_and_mx_hosts() {
         let e = evidence(vec![
-            validated("example.test", "MX", DnssecProof::Secure, &["10 mx.example.test.", "20 mx.other.test."]),
+            validated(
+                "example.test",
+                "MX",
+                DnssecProof::Secure,
+                &["10 mx.example.test.", "20 mx.other.test."],
+            ),
             validated("example.test", "SOA", DnssecProof::Secure, &[]),
             validated("mx.example.test", "A", DnssecProof::Secure, &["192.0.2.25"]),
             validated("mx.other.test", "A", DnssecProof::Insecure, &["192.0.2.26"]),
@@ -417,14 +452,22 @@ mod tests {
         let facts = derive_mail(Some(&e), "example.test", &mut unobserved).unwrap();
         assert_eq!(facts.status, DnssecProof::Secure);
         assert_eq!(facts.mx_status, Some(DnssecProof::Insecure));
-        assert_eq!((facts.mx_signed, facts.mx_valid), (Some(false), Some(false)));
+        assert_eq!(
+            (facts.mx_signed, facts.mx_valid),
+            (Some(false), Some(false))
+        );
         assert_eq!(facts.record_sets.len(), 4);
         assert!(unobserved.is_empty());
     }
 
     #[test]
     fn null_mx_has_no_mx_status() {
-        let e = evidence(vec![validated("example.test", "MX", DnssecProof::Secure, &["0 ."])]);
+        let e = evidence(vec![validated(
+            "example.test",
+            "MX",
+            DnssecProof::Secure,
+            &["0 ."],
+        )]);
         let mut unobserved = BTreeMap::new();
         let facts = derive_mail(Some(&e), "example.test", &mut unobserved).unwrap();
         assert_eq!(facts.mx_status, None);
@@ -434,8 +477,13 @@ mod tests {
 
     #[test]
     fn mx_hosts_are_normalised_and_deduplicated() {
-        let records = ["10 MX.example.test.", "20 mx.example.test.", "0 .", "garbage"]
-            .map(String::from);
+        let records = [
+            "10 MX.example.test.",
+            "20 mx.example.test.",
+            "0 .",
+            "garbage",
+        ]
+        .map(String::from);
         assert_eq!(mx_hosts(&records), ["mx.example.test"]);
     }
 }

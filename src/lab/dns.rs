@@ -14,8 +14,8 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -237,14 +237,14 @@ struct LabHandler {
 // The trait is declared with `#[async_trait]`; this is its expansion, written out so the lab
 // needs no extra dependency.
 impl RequestHandler for LabHandler {
-    fn handle_request<'life0, 'life1, 'async_trait, R: ResponseHandler, T: Time>(
+    fn handle_request<'life0, 'life1, 'async_trait, R, T>(
         &'life0 self,
         request: &'life1 Request,
         response_handle: R,
     ) -> Pin<Box<dyn Future<Output = ResponseInfo> + Send + 'async_trait>>
     where
-        R: 'async_trait,
-        T: 'async_trait,
+        R: ResponseHandler + 'async_trait,
+        T: Time + 'async_trait,
         'life0: 'async_trait,
         'life1: 'async_trait,
         Self: 'async_trait,

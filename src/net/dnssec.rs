@@ -39,7 +39,9 @@ use hickory_resolver::net::xfer::FirstAnswer;
 use hickory_resolver::net::{DnsError, DnsHandle, NetError, RetryDnsHandle};
 use hickory_resolver::proto::dnssec::rdata::{DNSSECRData, SIG};
 use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
-use hickory_resolver::proto::op::{DnsRequest, DnsRequestOptions, DnsResponse, Query, ResponseCode};
+use hickory_resolver::proto::op::{
+    DnsRequest, DnsRequestOptions, DnsResponse, Query, ResponseCode,
+};
 use hickory_resolver::proto::rr::{LowerName, Name, RData, Record, RecordType};
 use hickory_resolver::proto::serialize::txt::trust_anchor::{Entry, Parser};
 use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
