@@ -16,7 +16,7 @@ use crate::cli::{
 };
 use crate::evidence::Evidence;
 use crate::facts::Catalogue;
-use crate::net::{Resolver, TrustAnchors};
+use crate::net::{DnssecAnchors, Resolver, TrustAnchors, Validator};
 use crate::policy::diag;
 use crate::policy::{self, Pack, PolicyError, RuleOutcome, Severity};
 use crate::probe::{Limits, ProbeConfig};
@@ -227,6 +227,20 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
         )
     }
     .map_err(|e| usage(format!("error: {e}")))?;
+    let dnssec = if args.no_dns {
+        None
+    } else {
+        let anchors = match &args.trust_anchor {
+            Some(path) => {
+                DnssecAnchors::from_file(path).map_err(|e| usage(format!("error: {e}")))?
+            }
+            None => DnssecAnchors::bundled(),
+        };
+        Some(
+            Validator::new(&args.resolvers, anchors, Duration::from_secs(3))
+                .map_err(|e| usage(format!("error: {e}")))?,
+        )
+    };
     let config = ProbeConfig {
         resolver,
         trust,
@@ -240,6 +254,7 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
             domain: args.mail.mail_domain.clone(),
             dkim_selectors: args.mail.dkim_selectors.clone(),
         },
+        dnssec,
     };
     let ct_logs = load_ct_logs(&args.ct)?;
     // JSON Lines is written as each target finishes; the other formats once all are done.
@@ -347,12 +362,23 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
     // overrides, and no query leaves the machine.
     let dkim_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)
         .context("cannot generate the demo DKIM key")?;
+    // The zone is DNSSEC-signed with a key made now, which is also the DNSSEC trust anchor.
+    let zone_key =
+        crate::lab::dns::LabDnssecKey::generate().context("cannot make the demo DNSSEC key")?;
+    let anchor = zone_key
+        .trust_anchor(crate::demo::DEMO_ZONE)
+        .context("cannot make the demo DNSSEC key")?;
+    let anchors = DnssecAnchors::parse(&anchor, "the demo zone's key")
+        .context("cannot make the demo DNSSEC key")?;
     let zone = crate::demo::demo_zone(&rcgen::PublicKeyData::subject_public_key_info(&dkim_key))
-        .context("cannot build the demo zone")?;
+        .context("cannot build the demo zone")?
+        .signed(zone_key);
     let dns = crate::lab::dns::LabDns::start(vec![zone])
         .await
         .context("cannot start the demo DNS server")?;
     let resolver = Resolver::new(&[dns.addr], overrides, Duration::from_secs(2))
+        .map_err(|e| usage(format!("error: {e}")))?;
+    let validator = Validator::new(&[dns.addr], anchors, Duration::from_secs(2))
         .map_err(|e| usage(format!("error: {e}")))?;
     let config = ProbeConfig {
         resolver,
@@ -361,6 +387,7 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         limits: Limits::default(),
         tls: crate::probe::tls::TlsLimits::default(),
         mail: crate::probe::MailOptions::default(),
+        dnssec: Some(validator),
     };
     let targets = [lab.host.as_str(), crate::demo::LEGACY_HOST]
         .iter()

@@ -29,6 +29,8 @@ pub fn command() -> clap::Command {
 }
 
 /// Subcommands.
+// Parsed once per run: the size of the largest variant (`audit`'s options) does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Probe targets and report.
@@ -134,10 +136,15 @@ pub struct AuditArgs {
     /// DNS server for every lookup, the target's own address included. Repeatable; default: the system's.
     #[arg(long = "resolver", value_name = "IP[:PORT]", value_parser = crate::net::resolve::parse_resolver_addr)]
     pub resolvers: Vec<std::net::SocketAddr>,
-    /// Send no DNS query at all: names resolve only through --connect, and DNS facts (CAA) are
-    /// inconclusive. For air-gapped audits of a lab.
+    /// Send no DNS query at all: names resolve only through --connect, and DNS facts (CAA,
+    /// DNSSEC, mail) are inconclusive. For air-gapped audits of a lab.
     #[arg(long, conflicts_with = "resolvers")]
     pub no_dns: bool,
+    /// Validate DNSSEC from the DNSKEY records in this file (zone-file presentation format, e.g.
+    /// unbound's root.key, or `zone. IN DNSKEY 257 3 13 …` for a lab zone) instead of the
+    /// bundled IANA root keys.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_dns")]
+    pub trust_anchor: Option<PathBuf>,
     /// Trust only the CA certificates in this PEM file instead of the bundled Mozilla roots.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,

@@ -61,10 +61,13 @@ pub fn legacy_endpoint() -> LegacyConfig {
     }
 }
 
+/// Origin of the demo's DNS zone.
+pub const DEMO_ZONE: &str = "test.";
+
 /// The demo's DNS zone (`test.`): the mail records of [`DEMO_HOST`] and [`LEGACY_HOST`].
 /// `dkim_key` is the DER SubjectPublicKeyInfo published at the `default` selector.
 pub fn demo_zone(dkim_key: &[u8]) -> Result<LabZone, LabError> {
-    LabZone::new("test.")?
+    LabZone::new(DEMO_ZONE)?
         .mx(&format!("{DEMO_HOST}."), 10, "mx1.secaudit.test.")?
         .a("mx1.secaudit.test.", std::net::Ipv4Addr::new(192, 0, 2, 25))?
         .txt(

@@ -8,6 +8,7 @@ mod audit;
 mod bulk;
 mod cert;
 mod cli;
+mod dnssec;
 mod guidelines;
 mod http_depth;
 mod mail;

@@ -8,11 +8,13 @@
 //! The format is versioned by [`EVIDENCE_VERSION`]; a reader refuses a file of another version
 //! rather than guessing.
 
+pub mod dnssec;
 mod http;
 mod mail;
 pub mod tls;
 pub mod txt;
 
+pub use dnssec::{DnssecEvidence, DnssecLookup, DnssecOutcome, DnssecProof};
 pub use http::{BodySample, ChainEnd, CorsEvidence, FetchChain, HeaderLine, HttpEvidence, HttpHop};
 pub use mail::MailEvidence;
 pub use tls::TlsEvidence;
@@ -46,6 +48,10 @@ pub struct Evidence {
     /// IP-literal target, or evidence from before mail probing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<MailEvidence>,
+    /// The DNSSEC probe's validating lookups; absent when it did not run (`--no-dns`, an
+    /// IP-literal target, or evidence from before DNSSEC probing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnssec: Option<DnssecEvidence>,
     /// Probes that were still running when the per-target deadline passed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deadline_exceeded: Vec<String>,

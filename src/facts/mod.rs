@@ -13,6 +13,7 @@ pub mod cookie;
 pub mod cors;
 pub mod csp;
 pub mod ct;
+pub mod dnssec;
 pub mod headers;
 pub mod hsts;
 pub mod html;
@@ -73,6 +74,9 @@ pub struct DnsFacts {
     /// The CAA policy (RFC 8659) that applies to the name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caa: Option<caa::CaaFacts>,
+    /// DNSSEC status of the name, validated from the trust anchor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnssec: Option<dnssec::DnssecFacts>,
 }
 
 /// The target as resolved.
@@ -309,8 +313,17 @@ impl Facts {
                     None
                 }
             },
+            dnssec: dnssec::derive(
+                evidence.dnssec.as_ref(),
+                &evidence.target.host,
+                &mut unobserved,
+            ),
         };
-        let mail = derive_mail(evidence, &mut unobserved);
+        let mut mail = derive_mail(evidence, &mut unobserved);
+        if let Some(observed) = &evidence.mail {
+            mail.dnssec =
+                dnssec::derive_mail(evidence.dnssec.as_ref(), &observed.domain, &mut unobserved);
+        }
         let tls = match &evidence.tls {
             Some(scan) => {
                 let derived = tls::TlsFacts::derive(scan);

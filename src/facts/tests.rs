@@ -52,6 +52,7 @@ fn evidence(headers: Vec<(String, String)>, html: String) -> Evidence {
         },
         tls: None,
         mail: None,
+        dnssec: None,
         deadline_exceeded: Vec::new(),
     }
 }

@@ -1,9 +1,12 @@
-//! Network plumbing shared by the probes: name resolution with overrides, and TLS client setup.
+//! Network plumbing shared by the probes: name resolution with overrides, DNSSEC validation,
+//! and TLS client setup.
 //!
 //! Nothing here judges what it sees; it only connects and records.
 
+pub mod dnssec;
 pub mod resolve;
 pub mod tls;
 
+pub use dnssec::{DnssecAnchors, Validator};
 pub use resolve::{ConnectOverride, Resolver, ResolverSetupError};
 pub use tls::{TrustAnchors, TrustError};

@@ -72,7 +72,7 @@ pub fn parse_resolver_addr(text: &str) -> Result<SocketAddr, String> {
 /// The resolver could not be configured.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot set up DNS resolution: {0}")]
-pub struct ResolverSetupError(String);
+pub struct ResolverSetupError(pub(crate) String);
 
 /// Resolves names for probes and records every lookup.
 ///
@@ -112,16 +112,7 @@ impl Resolver {
         let mut builder = if servers.is_empty() {
             TokioResolver::builder(provider).map_err(|e| ResolverSetupError(e.to_string()))?
         } else {
-            let name_servers = servers
-                .iter()
-                .map(|server| {
-                    let mut udp = ConnectionConfig::udp();
-                    udp.port = server.port();
-                    let mut tcp = ConnectionConfig::tcp();
-                    tcp.port = server.port();
-                    NameServerConfig::new(server.ip(), true, vec![udp, tcp])
-                })
-                .collect();
+            let name_servers = name_server_configs(servers);
             let mut builder = TokioResolver::builder_with_config(
                 ResolverConfig::from_name_servers(name_servers),
                 provider,
@@ -315,10 +306,25 @@ impl Resolver {
     }
 }
 
+/// hickory's configuration for `servers`: UDP first, TCP on the same port (for truncated or
+/// failed UDP answers).
+pub(crate) fn name_server_configs(servers: &[SocketAddr]) -> Vec<NameServerConfig> {
+    servers
+        .iter()
+        .map(|server| {
+            let mut udp = ConnectionConfig::udp();
+            udp.port = server.port();
+            let mut tcp = ConnectionConfig::tcp();
+            tcp.port = server.port();
+            NameServerConfig::new(server.ip(), true, vec![udp, tcp])
+        })
+        .collect()
+}
+
 /// Record data in presentation format. TXT data is written as RFC 1035 quoted character-strings
 /// (`"v=spf1 " "-all"`), so the string boundaries and lengths that SPF and DKIM limits depend on
 /// survive in the evidence (hickory's own `Display` joins the strings).
-fn presentation(data: &hickory_resolver::proto::rr::RData) -> String {
+pub(crate) fn presentation(data: &hickory_resolver::proto::rr::RData) -> String {
     match data {
         hickory_resolver::proto::rr::RData::TXT(txt) => {
             crate::evidence::txt::quote(txt.txt_data.iter().map(|s| s.as_ref()))

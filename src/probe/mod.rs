@@ -5,6 +5,7 @@
 //! reason instead of an error that aborts the audit.
 
 pub mod dns;
+pub mod dnssec;
 pub mod http;
 pub mod mail;
 pub mod tls;
@@ -13,8 +14,10 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use crate::evidence::{EVIDENCE_VERSION, Evidence, HttpEvidence, MailEvidence, TlsEvidence};
-use crate::net::{Resolver, TrustAnchors};
+use crate::evidence::{
+    DnssecEvidence, EVIDENCE_VERSION, Evidence, HttpEvidence, MailEvidence, TlsEvidence,
+};
+use crate::net::{Resolver, TrustAnchors, Validator};
 use crate::target::Target;
 
 /// Size and count bounds applied to every probe.
@@ -56,6 +59,9 @@ pub struct ProbeConfig {
     pub tls: tls::TlsLimits,
     /// What the mail probe looks up.
     pub mail: MailOptions,
+    /// The validating lookup path of the DNSSEC probe; `None` when no DNS query may be sent
+    /// (`--no-dns`), and the probe does not run.
+    pub dnssec: Option<Validator>,
 }
 
 /// Options of the mail probe.
@@ -105,15 +111,35 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
             None => None,
         }
     };
-    let (http, tls, caa, mail) = tokio::join!(
+    // IP literals have no DNSSEC status.
+    let validator = config
+        .dnssec
+        .as_ref()
+        .filter(|_| target.host.parse::<std::net::IpAddr>().is_err())
+        .map(Validator::recording);
+    let dnssec_probe = async {
+        if let Some(validator) = &validator {
+            dnssec::probe(validator, &target.host, mail_domain.as_deref()).await;
+        }
+    };
+    let (http, tls, caa, mail, validated) = tokio::join!(
         tokio::time::timeout_at(hard_stop, http_probe.run(target)),
         tokio::time::timeout_at(hard_stop, tls_scan),
         tokio::time::timeout_at(deadline, dns::caa(&resolver, &target.host)),
         tokio::time::timeout_at(deadline, mail_probe),
+        tokio::time::timeout_at(deadline, dnssec_probe),
     );
     if caa.is_err() {
         deadline_exceeded.push("dns".to_string());
     }
+    // Lookups finished before the deadline are kept; the facts say which are missing.
+    if validator.is_some() && validated.is_err() {
+        deadline_exceeded.push("dnssec".to_string());
+    }
+    let dnssec = validator.map(|validator| DnssecEvidence {
+        trust_anchor: validator.anchor_description().to_string(),
+        lookups: validator.lookups(),
+    });
     // A mail probe cut off by the deadline still leaves its answers in the log; the facts then
     // say which lookups are missing.
     let mail = mail.unwrap_or_else(|_| {
@@ -141,6 +167,7 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
         http,
         tls,
         mail,
+        dnssec,
         deadline_exceeded,
     }
 }

@@ -133,6 +133,7 @@ fn derive_in(
         null_mx,
         parked,
         mx,
+        dnssec: None,
     }
 }
 

@@ -91,6 +91,9 @@ pub struct MailFacts {
     /// receives no mail, and says so).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parked: Option<bool>,
+    /// DNSSEC status of the mail domain and its MX hosts' names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnssec: Option<super::dnssec::MailDnssecFacts>,
 }
 
 /// SPF facts.
