@@ -12,6 +12,7 @@ mod http;
 mod mail;
 pub mod tls;
 pub mod txt;
+pub mod vuln;
 
 pub use http::{BodySample, ChainEnd, CorsEvidence, FetchChain, HeaderLine, HttpEvidence, HttpHop};
 pub use mail::MailEvidence;
