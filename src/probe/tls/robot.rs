@@ -125,16 +125,16 @@ mod tests {
         let [correct, first, zero, missing, version] = &blocks;
         assert_eq!(&correct[..2], &[0, 2]);
         assert_eq!(
-            &correct[205..208],
+            &correct[207..210],
             &[0, 3, 3],
             "separator, then the version"
         );
-        assert!(correct[2..205].iter().all(|b| *b != 0));
+        assert!(correct[2..207].iter().all(|b| *b != 0));
         assert_eq!(&first[..2], &[0x41, 0x17]);
         assert_eq!(&zero[254..], &[0, 0x11]);
         assert!(zero[2..254].iter().all(|b| *b != 0));
         assert!(missing[2..].iter().all(|b| *b != 0));
-        assert_eq!(&version[205..208], &[0, 2, 2]);
+        assert_eq!(&version[207..210], &[0, 2, 2]);
         assert!(padded_blocks(MIN_MODULUS_BYTES - 1, 0x0303).is_none());
     }
 
