@@ -54,7 +54,8 @@ pub enum RsaBehaviour {
     /// A padding oracle: a block that does not conform to PKCS#1 v1.5 gets `decrypt_error`
     /// right away; a conforming one goes on to `bad_record_mac`.
     Oracle,
-    /// No oracle, but a flaky server: every other connection is closed instead of answered.
+    /// No oracle, but a flaky server: every other key exchange it receives ends with the
+    /// connection closed instead of `bad_record_mac`, whatever the padding.
     Noisy,
 }
 
@@ -141,18 +142,20 @@ impl LegacyServer {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let config = Arc::new(config);
-        let connections = Arc::new(AtomicUsize::new(0));
+        let key_exchanges = Arc::new(AtomicUsize::new(0));
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let config = Arc::clone(&config);
-                let index = connections.fetch_add(1, Ordering::SeqCst);
+                let key_exchanges = Arc::clone(&key_exchanges);
                 tokio::spawn(async move {
-                    let _ =
-                        tokio::time::timeout(Duration::from_secs(5), serve(stream, &config, index))
-                            .await;
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(5),
+                        serve(stream, &config, &key_exchanges),
+                    )
+                    .await;
                 });
             }
         });
@@ -160,7 +163,11 @@ impl LegacyServer {
     }
 }
 
-async fn serve(mut stream: TcpStream, config: &LegacyConfig, index: usize) -> std::io::Result<()> {
+async fn serve(
+    mut stream: TcpStream,
+    config: &LegacyConfig,
+    key_exchanges: &AtomicUsize,
+) -> std::io::Result<()> {
     let hello = read_hello(&mut stream).await?;
     let answer = match hello.first() {
         Some(byte) if byte & 0x80 != 0 => answer_sslv2(&hello, config).map(|bytes| (bytes, None)),
@@ -169,7 +176,7 @@ async fn serve(mut stream: TcpStream, config: &LegacyConfig, index: usize) -> st
     match answer {
         Some((bytes, Some(negotiated))) => {
             stream.write_all(&bytes).await?;
-            after_flight(&mut stream, config, negotiated, index).await?;
+            after_flight(&mut stream, config, negotiated, key_exchanges).await?;
         }
         Some((bytes, None)) => {
             stream.write_all(&bytes).await?;
@@ -190,14 +197,16 @@ struct Negotiated {
 }
 
 /// Reacts to the records a client sends after the first flight, until it hangs up or the
-/// responder ends the connection with an alert.
+/// responder ends the connection with an alert. `key_exchanges` counts the ClientKeyExchange
+/// messages the server has received (the noisy RSA behaviour alternates on it).
 async fn after_flight(
     stream: &mut TcpStream,
     config: &LegacyConfig,
     negotiated: Negotiated,
-    index: usize,
+    key_exchanges: &AtomicUsize,
 ) -> std::io::Result<()> {
     let version = negotiated.version;
+    let mut index = 0;
     let mut key_exchanged = false;
     let mut cipher_active = false;
     while let Some((content_type, body)) = read_record(stream).await? {
@@ -223,6 +232,7 @@ async fn after_flight(
             (20, _) if key_exchanged || config.accepts_early_ccs => cipher_active = true,
             (22, _) if !key_exchanged && body.first() == Some(&16) => {
                 key_exchanged = true;
+                index = key_exchanges.fetch_add(1, Ordering::SeqCst);
                 if let Some((key, RsaBehaviour::Oracle)) = &config.rsa
                     && crate::probe::tls::kx_of(negotiated.suite)
                         == Some(tls_parser::TlsCipherKx::Rsa)

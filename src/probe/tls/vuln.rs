@@ -234,7 +234,11 @@ mod tests {
         assert!(rest.is_empty());
         assert_eq!(record.hdr.record_type, tls_parser::TlsRecordType::Heartbeat);
         assert_eq!(record.hdr.version.0, 0x0302);
-        assert_eq!(record.data, [1, 0x40, 0x00], "request, claiming 16384 bytes");
+        assert_eq!(
+            record.data,
+            [1, 0x40, 0x00],
+            "request, claiming 16384 bytes"
+        );
         // The claim exceeds the record, which is why an independent parser refuses the message.
         assert!(tls_parser::parse_tls_message_heartbeat(record.data, 3).is_err());
     }
