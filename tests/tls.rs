@@ -640,3 +640,86 @@ async fn a_modern_rustls_server_is_not_vulnerable_to_anything() {
         "no RSA key exchange, no ROBOT test"
     );
 }
+
+/// Every active probe against Debian's OpenSSL 3 `s_server` with an RSA key and RSA
+/// key-exchange suites (so the ROBOT test runs): no false positives.
+#[allow(clippy::disallowed_macros)] // the skip notice goes to the test log
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssl_s_server_is_not_vulnerable_to_the_active_probes() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: openssl is not installed (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["tls.secaudit.test".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tokio::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&cert_path)
+        .arg("-key")
+        .arg(&key_path)
+        .args([
+            "-cipher",
+            "ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256:AES128-SHA:@SECLEVEL=0",
+        ])
+        .env("OPENSSL_CONF", "/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start openssl s_server");
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "s_server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (evidence, facts) = scan(addr, &TrustAnchors::Bundled).await;
+    let _ = child.kill().await;
+    assert!(
+        facts
+            .accepted_suites
+            .iter()
+            .flatten()
+            .any(|s| s.key_exchange == "rsa"),
+        "{:?}",
+        facts.suites
+    );
+    let robot = evidence.vulnerabilities.robot.as_ref().expect("ROBOT ran");
+    assert_eq!(robot.modulus_bits, Some(2048));
+    let v = &facts.vulnerabilities;
+    for (name, verdict) in [
+        ("heartbleed", &v.heartbleed),
+        ("ccs_injection", &v.ccs_injection),
+        ("robot", &v.robot),
+        ("insecure_renegotiation", &v.insecure_renegotiation),
+        ("crime", &v.crime),
+    ] {
+        assert_eq!(
+            status(verdict),
+            VulnStatus::NotVulnerable,
+            "{name}: {verdict:#?}"
+        );
+    }
+}
