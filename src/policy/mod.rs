@@ -18,7 +18,7 @@ pub use model::{Category, Pack, Rule, RuleId, Severity};
 use crate::facts::Catalogue;
 
 /// Built-in packs: name and file text.
-pub const BUILTIN: [(&str, &str); 8] = [
+pub const BUILTIN: [(&str, &str); 9] = [
     ("baseline", include_str!("../../rules/baseline.yaml")),
     (
         "mozilla-intermediate",
@@ -45,6 +45,7 @@ pub const BUILTIN: [(&str, &str); 8] = [
         "internet-nl-mail",
         include_str!("../../rules/internet-nl-mail.yaml"),
     ),
+    ("ssllabs", include_str!("../../rules/ssllabs.yaml")),
 ];
 
 /// The pack used when no `--policy` is given.
