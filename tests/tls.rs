@@ -490,7 +490,12 @@ async fn heartbleed_bleeding_rfc_and_absent_heartbeat() {
     .await;
     let verdict = facts.vulnerabilities.heartbleed.clone().unwrap();
     assert_eq!(verdict.status, VulnStatus::NotVulnerable, "{verdict:?}");
-    assert!(verdict.evidence.iter().any(|e| e.contains("no answer in time")));
+    assert!(
+        verdict
+            .evidence
+            .iter()
+            .any(|e| e.contains("no answer in time"))
+    );
 
     let (evidence, facts) = vuln_scan(LegacyConfig::default()).await;
     let verdict = facts.vulnerabilities.heartbleed.clone().unwrap();
@@ -570,7 +575,11 @@ async fn robot_oracle_constant_and_noisy_servers() {
     let verdict = facts.vulnerabilities.robot.clone().unwrap();
     assert_eq!(verdict.status, VulnStatus::NotVulnerable, "{verdict:#?}");
     let probe = evidence.vulnerabilities.robot.unwrap();
-    assert_eq!(probe.rounds, [vec![bad_record_mac; 5]], "one round suffices");
+    assert_eq!(
+        probe.rounds,
+        [vec![bad_record_mac; 5]],
+        "one round suffices"
+    );
 
     let (_, facts) = vuln_scan(rsa_config(&key, RsaBehaviour::Noisy)).await;
     let verdict = facts.vulnerabilities.robot.clone().unwrap();
@@ -603,12 +612,20 @@ async fn derived_verdicts_name_the_facts_they_rest_on() {
         ("crime", &v.crime),
         ("insecure_renegotiation", &v.insecure_renegotiation),
     ] {
-        assert_eq!(status(verdict), VulnStatus::Vulnerable, "{name}: {verdict:?}");
+        assert_eq!(
+            status(verdict),
+            VulnStatus::Vulnerable,
+            "{name}: {verdict:?}"
+        );
         assert!(!verdict.as_ref().unwrap().evidence.is_empty(), "{name}");
     }
     assert_eq!(status(&v.freak), VulnStatus::NotVulnerable);
     let poodle = v.poodle.as_ref().unwrap();
-    assert!(poodle.evidence.contains(&"tls.protocols.ssl3 = true".to_string()));
+    assert!(
+        poodle
+            .evidence
+            .contains(&"tls.protocols.ssl3 = true".to_string())
+    );
     assert!(
         poodle
             .evidence

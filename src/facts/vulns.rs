@@ -449,7 +449,7 @@ fn robot(facts: &TlsFacts, probe: Option<&RobotProbe>) -> Verdict {
         ([first, rest @ ..], None)
             if first.len() == ROBOT_VARIANTS.len() && rest.iter().all(|r| r == first) =>
         {
-            // The correct block answered differently from the malformed ones in every round.
+            // robot-detect's terms: weak when the three malformed blocks answer alike.
             let strength = if first[1] == first[2] && first[2] == first[3] {
                 "weak"
             } else {
@@ -614,5 +614,133 @@ fn beast(facts: &TlsFacts) -> Verdict {
             "CBC suites are accepted with SSLv3 or TLS 1.0 (BEAST, CVE-2011-3389; mitigated in current browsers by record splitting)",
         )
         .with(lines.into_iter().chain(cbc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls_registry::Protocol;
+
+    fn alert(description: u8) -> RecordReply {
+        RecordReply::Alert {
+            level: 2,
+            description,
+            name: crate::tls_registry::alert_name(description).to_string(),
+        }
+    }
+
+    fn robot_probe(rounds: Vec<Vec<RecordReply>>) -> RobotProbe {
+        RobotProbe {
+            protocol: Protocol::Tls1_2,
+            offered_suites: vec![0x002f],
+            server_hello: TlsReply::Closed,
+            modulus_bits: Some(2048),
+            skipped: None,
+            rounds,
+        }
+    }
+
+    fn judge(rounds: Vec<Vec<RecordReply>>) -> Verdict {
+        let facts = TlsFacts::derive(&TlsEvidence {
+            endpoint: "127.0.0.1:443".into(),
+            sni: None,
+            error: None,
+            attempts: Vec::new(),
+            handshakes: Vec::new(),
+            certificate_check: None,
+            vulnerabilities: Default::default(),
+        })
+        .facts;
+        robot(&facts, Some(&robot_probe(rounds)))
+    }
+
+    #[test]
+    fn robot_needs_the_same_difference_in_every_round() {
+        // robot-detect's classification: the oracle is weak when the three malformed blocks
+        // answer alike (only a fully conforming block stands out), strong otherwise.
+        let strong = vec![alert(20), alert(51), alert(40), alert(40), alert(20)];
+        let verdict = judge(vec![strong.clone(), strong.clone(), strong]);
+        assert_eq!(verdict.status, Vulnerable);
+        assert!(verdict.reason.contains("strong"), "{}", verdict.reason);
+        assert_eq!(verdict.evidence.len(), 5, "hello, modulus, three rounds");
+
+        let weak = vec![alert(20), alert(51), alert(51), alert(51), alert(20)];
+        let verdict = judge(vec![weak.clone(), weak.clone(), weak]);
+        assert_eq!(verdict.status, Vulnerable);
+        assert!(verdict.reason.contains("weak"), "{}", verdict.reason);
+
+        assert_eq!(judge(vec![vec![alert(20); 5]]).status, NotVulnerable);
+        assert_eq!(
+            judge(vec![vec![RecordReply::Timeout; 5]]).status,
+            NotVulnerable,
+            "a server that answers nothing to every variant has no oracle"
+        );
+    }
+
+    #[test]
+    fn robot_noise_is_never_an_oracle() {
+        let first = vec![
+            alert(20),
+            RecordReply::Closed,
+            alert(20),
+            alert(20),
+            alert(20),
+        ];
+        let second = vec![
+            alert(20),
+            alert(20),
+            RecordReply::Closed,
+            alert(20),
+            alert(20),
+        ];
+        for rounds in [
+            vec![first.clone(), second.clone(), first.clone()],
+            vec![first.clone(), first.clone(), second],
+            vec![first.clone()],
+            vec![first.clone(), vec![alert(20); 5], vec![alert(20); 5]],
+        ] {
+            let verdict = judge(rounds);
+            assert_eq!(verdict.status, Inconclusive, "{verdict:?}");
+            assert_eq!(verdict.vulnerable, None);
+        }
+        let failed = vec![
+            alert(20),
+            RecordReply::NotSent {
+                reason: "no ServerHello".into(),
+            },
+            alert(20),
+            alert(20),
+            alert(20),
+        ];
+        assert_eq!(
+            judge(vec![failed.clone(), failed.clone(), failed]).status,
+            Inconclusive,
+            "a connection that never sent its key exchange decides nothing"
+        );
+    }
+
+    #[test]
+    fn inconclusive_verdicts_are_explained_in_unobserved() {
+        let derived = TlsFacts::derive(&TlsEvidence {
+            endpoint: "127.0.0.1:443".into(),
+            sni: None,
+            error: None,
+            attempts: Vec::new(),
+            handshakes: Vec::new(),
+            certificate_check: None,
+            vulnerabilities: Default::default(),
+        });
+        let v = &derived.facts.vulnerabilities;
+        assert_eq!(v.heartbleed.as_ref().map(|v| v.status), Some(Inconclusive));
+        assert!(
+            derived
+                .unobserved
+                .iter()
+                .any(|(path, _)| path == "tls.vulnerabilities.heartbleed.vulnerable")
+        );
+        let json = serde_json::to_value(v.heartbleed.as_ref().unwrap()).unwrap();
+        assert_eq!(json["status"], "inconclusive");
+        assert!(json.get("vulnerable").is_none());
     }
 }
