@@ -97,6 +97,7 @@ fn scan_with(certificates: Vec<String>) -> TlsEvidence {
             },
         }],
         certificate_check: None,
+        vulnerabilities: Default::default(),
     }
 }
 

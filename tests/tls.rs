@@ -442,3 +442,301 @@ async fn a_silent_server_times_out_within_the_exchange_budget() {
         facts.protocols_errors
     );
 }
+
+// ---- Vulnerability probes against scripted vulnerable and fixed servers ----
+
+use secaudit::evidence::vuln::RecordReply;
+use secaudit::facts::vulns::{Verdict, VulnStatus};
+use secaudit::lab::legacy::{Heartbeat, RsaBehaviour};
+use secaudit::lab::rsa::LabRsaKey;
+
+/// Scans a legacy responder with `config` and returns the evidence and facts; exchanges time
+/// out after a second, so a server that rightly ignores a probe does not slow the test.
+async fn vuln_scan(config: LegacyConfig) -> (TlsEvidence, TlsFacts) {
+    let server = LegacyServer::start(config).await.unwrap();
+    let limits = TlsLimits {
+        exchange_timeout: Duration::from_secs(1),
+        ..TlsLimits::default()
+    };
+    scan_with(server.addr, &TrustAnchors::Bundled, limits).await
+}
+
+fn status(verdict: &Option<Verdict>) -> VulnStatus {
+    verdict.as_ref().expect("verdict").status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbleed_bleeding_rfc_and_absent_heartbeat() {
+    let (evidence, facts) = vuln_scan(LegacyConfig {
+        heartbeat: Some(Heartbeat::Bleeds),
+        ..LegacyConfig::default()
+    })
+    .await;
+    let verdict = facts.vulnerabilities.heartbleed.clone().unwrap();
+    assert_eq!(verdict.status, VulnStatus::Vulnerable, "{verdict:?}");
+    assert_eq!(verdict.vulnerable, Some(true));
+    let probe = evidence.vulnerabilities.heartbleed.unwrap();
+    assert!(
+        matches!(probe.reply, Some(RecordReply::Heartbeat { length }) if length >= 16384),
+        "{probe:?}"
+    );
+    // Only the length is kept: the evidence stays small.
+    assert!(serde_json::to_string(&probe).unwrap().len() < 1000);
+
+    let (_, facts) = vuln_scan(LegacyConfig {
+        heartbeat: Some(Heartbeat::Rfc6520),
+        ..LegacyConfig::default()
+    })
+    .await;
+    let verdict = facts.vulnerabilities.heartbleed.clone().unwrap();
+    assert_eq!(verdict.status, VulnStatus::NotVulnerable, "{verdict:?}");
+    assert!(
+        verdict
+            .evidence
+            .iter()
+            .any(|e| e.contains("no answer in time"))
+    );
+
+    let (evidence, facts) = vuln_scan(LegacyConfig::default()).await;
+    let verdict = facts.vulnerabilities.heartbleed.clone().unwrap();
+    assert_eq!(verdict.status, VulnStatus::NotVulnerable, "{verdict:?}");
+    assert!(verdict.reason.contains("does not acknowledge"));
+    assert_eq!(
+        evidence.vulnerabilities.heartbleed.unwrap().sent,
+        None,
+        "no heartbeat is sent to a server that did not acknowledge the extension"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ccs_injection_accepted_and_refused() {
+    let (_, facts) = vuln_scan(LegacyConfig {
+        accepts_early_ccs: true,
+        ..LegacyConfig::default()
+    })
+    .await;
+    let verdict = facts.vulnerabilities.ccs_injection.clone().unwrap();
+    assert_eq!(verdict.status, VulnStatus::Vulnerable, "{verdict:?}");
+    assert!(verdict.reason.contains("bad_record_mac"));
+
+    let (evidence, facts) = vuln_scan(LegacyConfig::default()).await;
+    let verdict = facts.vulnerabilities.ccs_injection.clone().unwrap();
+    assert_eq!(verdict.status, VulnStatus::NotVulnerable, "{verdict:?}");
+    assert!(matches!(
+        evidence.vulnerabilities.ccs_injection.unwrap().reply,
+        Some(RecordReply::Alert {
+            description: 10,
+            ..
+        })
+    ));
+}
+
+fn rsa_config(key: &std::sync::Arc<LabRsaKey>, behaviour: RsaBehaviour) -> LegacyConfig {
+    LegacyConfig {
+        versions: vec![Protocol::Tls1_2],
+        suites: vec![0x009c, 0x002f],
+        rsa: Some((std::sync::Arc::clone(key), behaviour)),
+        ..LegacyConfig::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn robot_oracle_constant_and_noisy_servers() {
+    let key = std::sync::Arc::new(LabRsaKey::generate("tls.secaudit.test").unwrap());
+
+    let (evidence, facts) = vuln_scan(rsa_config(&key, RsaBehaviour::Oracle)).await;
+    let verdict = facts.vulnerabilities.robot.clone().unwrap();
+    assert_eq!(verdict.status, VulnStatus::Vulnerable, "{verdict:#?}");
+    let probe = evidence.vulnerabilities.robot.unwrap();
+    assert_eq!(probe.modulus_bits, Some(2048));
+    assert_eq!(probe.rounds.len(), 3, "a difference is confirmed twice");
+    let decrypt_error = RecordReply::Alert {
+        level: 2,
+        description: 51,
+        name: "decrypt_error".into(),
+    };
+    let bad_record_mac = RecordReply::Alert {
+        level: 2,
+        description: 20,
+        name: "bad_record_mac".into(),
+    };
+    assert_eq!(
+        probe.rounds[0],
+        [
+            bad_record_mac.clone(),
+            decrypt_error.clone(),
+            decrypt_error.clone(),
+            decrypt_error,
+            bad_record_mac.clone()
+        ]
+    );
+
+    let (evidence, facts) = vuln_scan(rsa_config(&key, RsaBehaviour::Constant)).await;
+    let verdict = facts.vulnerabilities.robot.clone().unwrap();
+    assert_eq!(verdict.status, VulnStatus::NotVulnerable, "{verdict:#?}");
+    let probe = evidence.vulnerabilities.robot.unwrap();
+    assert_eq!(
+        probe.rounds,
+        [vec![bad_record_mac; 5]],
+        "one round suffices"
+    );
+
+    let (_, facts) = vuln_scan(rsa_config(&key, RsaBehaviour::Noisy)).await;
+    let verdict = facts.vulnerabilities.robot.clone().unwrap();
+    assert_eq!(
+        verdict.status,
+        VulnStatus::Inconclusive,
+        "noise is never an oracle: {verdict:#?}"
+    );
+    assert_eq!(verdict.vulnerable, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn derived_verdicts_name_the_facts_they_rest_on() {
+    let (_, facts) = vuln_scan(LegacyConfig {
+        ssl2_ciphers: vec![0x0700c0],
+        compression: true,
+        secure_renegotiation: false,
+        ..legacy_config()
+    })
+    .await;
+    let v = &facts.vulnerabilities;
+    for (name, verdict) in [
+        ("poodle", &v.poodle),
+        ("sweet32", &v.sweet32),
+        ("logjam", &v.logjam),
+        ("drown", &v.drown),
+        ("beast", &v.beast),
+        ("lucky13", &v.lucky13),
+        ("rc4", &v.rc4),
+        ("crime", &v.crime),
+        ("insecure_renegotiation", &v.insecure_renegotiation),
+    ] {
+        assert_eq!(
+            status(verdict),
+            VulnStatus::Vulnerable,
+            "{name}: {verdict:?}"
+        );
+        assert!(!verdict.as_ref().unwrap().evidence.is_empty(), "{name}");
+    }
+    assert_eq!(status(&v.freak), VulnStatus::NotVulnerable);
+    let poodle = v.poodle.as_ref().unwrap();
+    assert!(
+        poodle
+            .evidence
+            .contains(&"tls.protocols.ssl3 = true".to_string())
+    );
+    assert!(
+        poodle
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("TLS_RSA_WITH_AES_128_CBC_SHA accepted with ssl3"))
+    );
+    assert!(
+        v.logjam
+            .as_ref()
+            .unwrap()
+            .evidence
+            .contains(&"tls.dhe_prime_bits = 1024".to_string())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_modern_rustls_server_is_not_vulnerable_to_anything() {
+    let lab = rustls_lab(LabTls::default()).await;
+    let (evidence, facts) = scan(lab.https_addr, &lab.trust()).await;
+    for (name, verdict) in facts.vulnerabilities.named() {
+        assert_eq!(
+            verdict.map(|v| v.status),
+            Some(VulnStatus::NotVulnerable),
+            "{name}: {verdict:?}"
+        );
+    }
+    assert_eq!(
+        evidence.vulnerabilities.robot, None,
+        "no RSA key exchange, no ROBOT test"
+    );
+}
+
+/// Every active probe against Debian's OpenSSL 3 `s_server` with an RSA key and RSA
+/// key-exchange suites (so the ROBOT test runs): no false positives.
+#[allow(clippy::disallowed_macros)] // the skip notice goes to the test log
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssl_s_server_is_not_vulnerable_to_the_active_probes() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: openssl is not installed (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["tls.secaudit.test".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tokio::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&cert_path)
+        .arg("-key")
+        .arg(&key_path)
+        .args([
+            "-cipher",
+            "ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256:AES128-SHA:@SECLEVEL=0",
+        ])
+        .env("OPENSSL_CONF", "/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start openssl s_server");
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "s_server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (evidence, facts) = scan(addr, &TrustAnchors::Bundled).await;
+    let _ = child.kill().await;
+    assert!(
+        facts
+            .accepted_suites
+            .iter()
+            .flatten()
+            .any(|s| s.key_exchange == "rsa"),
+        "{:?}",
+        facts.suites
+    );
+    let robot = evidence.vulnerabilities.robot.as_ref().expect("ROBOT ran");
+    assert_eq!(robot.modulus_bits, Some(2048));
+    let v = &facts.vulnerabilities;
+    for (name, verdict) in [
+        ("heartbleed", &v.heartbleed),
+        ("ccs_injection", &v.ccs_injection),
+        ("robot", &v.robot),
+        ("insecure_renegotiation", &v.insecure_renegotiation),
+        ("crime", &v.crime),
+    ] {
+        assert_eq!(
+            status(verdict),
+            VulnStatus::NotVulnerable,
+            "{name}: {verdict:#?}"
+        );
+    }
+}

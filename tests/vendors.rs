@@ -239,12 +239,11 @@ async fn netatoo_tls_statement_never_fails_and_the_a_plus_claim_shows_the_contra
         outcome(&described, "NETATOO-GRADE-02"),
         ("fail".into(), Some("grade-b-tls1_0-tls1_1".into()))
     );
+    // No Heartbleed probe is recorded in this evidence: the claim stays undecided rather than
+    // passing on POODLE and BEAST alone.
     assert_eq!(
         outcome(&described, "NETATOO-VULN-01"),
-        (
-            "pass".into(),
-            Some("beast-mitigated-client-side-info".into())
-        )
+        ("inconclusive".into(), None)
     );
     insta::assert_json_snapshot!("vendor_netatoo_as_described", outcomes(&described));
 

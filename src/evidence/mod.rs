@@ -13,6 +13,7 @@ mod http;
 mod mail;
 pub mod tls;
 pub mod txt;
+pub mod vuln;
 
 pub use dnssec::{DnssecEvidence, DnssecLookup, DnssecOutcome, DnssecProof};
 pub use http::{BodySample, ChainEnd, CorsEvidence, FetchChain, HeaderLine, HttpEvidence, HttpHop};

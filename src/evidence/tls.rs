@@ -27,6 +27,9 @@ pub struct TlsEvidence {
     /// validated against the trust anchors when the probe ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_check: Option<ChainCheck>,
+    /// The active vulnerability probes (Heartbleed, CCS injection, ROBOT).
+    #[serde(default, skip_serializing_if = "super::vuln::VulnProbes::is_empty")]
+    pub vulnerabilities: super::vuln::VulnProbes,
 }
 
 /// The verdict of validating a served chain against the trust anchors for the host name.

@@ -22,6 +22,7 @@ pub mod redirects;
 pub mod security_headers;
 pub mod sri;
 pub mod tls;
+pub mod vulns;
 pub mod x509;
 
 use std::collections::BTreeMap;

@@ -62,6 +62,9 @@ pub struct TlsFacts {
     /// What a full rustls handshake negotiated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handshake: Option<HandshakeFacts>,
+    /// Verdicts on named TLS vulnerabilities (Heartbleed, ROBOT, POODLE, …).
+    #[serde(default)]
+    pub vulnerabilities: super::vulns::VulnerabilityFacts,
 }
 
 /// One value per protocol version (absent when not observed).
@@ -232,6 +235,7 @@ impl TlsFacts {
             protections: ProtectionFacts::default(),
             alpn: AlpnFacts::default(),
             handshake: None,
+            vulnerabilities: super::vulns::VulnerabilityFacts::default(),
         };
         if let Some(error) = &evidence.error {
             unobserved.push(("tls".to_string(), format!("TLS not scanned: {error}")));
@@ -374,6 +378,15 @@ impl TlsFacts {
             .min();
 
         derive_protections(&mut facts, evidence, &accepted, &mut unobserved);
+        facts.vulnerabilities = super::vulns::VulnerabilityFacts::derive(&facts, evidence);
+        for (name, verdict) in facts.vulnerabilities.named() {
+            if let Some(verdict) = verdict.filter(|v| v.vulnerable.is_none()) {
+                unobserved.push((
+                    format!("tls.vulnerabilities.{name}.vulnerable"),
+                    verdict.reason.clone(),
+                ));
+            }
+        }
         Derived { facts, unobserved }
     }
 }

@@ -581,6 +581,7 @@ mod tests {
                 outcome,
             }],
             certificate_check: None,
+            vulnerabilities: Default::default(),
         }
     }
 

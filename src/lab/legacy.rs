@@ -7,9 +7,17 @@
 //! message (the configured chain, or a placeholder), CertificateStatus when an OCSP response is
 //! configured, ServerKeyExchange when the suite needs one, and ServerHelloDone. No handshake is ever completed — enough for a scanner that
 //! decides support from the first reply. Loopback only.
+//!
+//! After the first flight it reacts to what the vulnerability probes send, as configured: heartbeat
+//! requests (answered by RFC 6520, or by echoing the claimed length — Heartbleed), an early
+//! ChangeCipherSpec (refused with `unexpected_message`, or accepted — CCS injection), and an RSA
+//! ClientKeyExchange decrypted with a real key whose padding check does or does not leak
+//! (ROBOT). It never derives keys: whatever arrives after a ChangeCipherSpec cannot be decrypted
+//! and gets `bad_record_mac`, as a real server's would with a wrong premaster secret.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,6 +34,29 @@ pub enum Refusal {
     Alert,
     /// Closing the connection without a word.
     Close,
+}
+
+/// How the responder answers heartbeat requests (it acknowledges the extension either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heartbeat {
+    /// RFC 6520: a request whose payload_length exceeds its record is discarded silently.
+    Rfc6520,
+    /// Heartbleed: the claimed payload_length is echoed, read from "memory" (filler bytes).
+    Bleeds,
+}
+
+/// How the responder's RSA key exchange reacts to the premaster-secret padding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RsaBehaviour {
+    /// RFC 5246 section 7.4.7.1: a bad block silently becomes a random premaster secret, so
+    /// every variant ends alike (`bad_record_mac` on the Finished).
+    Constant,
+    /// A padding oracle: a block that does not conform to PKCS#1 v1.5 gets `decrypt_error`
+    /// right away; a conforming one goes on to `bad_record_mac`.
+    Oracle,
+    /// No oracle, but a flaky server: every other key exchange it receives ends with the
+    /// connection closed instead of `bad_record_mac`, whatever the padding.
+    Noisy,
 }
 
 /// What the scripted server supports.
@@ -59,6 +90,13 @@ pub struct LegacyConfig {
     pub ocsp_response: Option<Vec<u8>>,
     /// A SignedCertificateTimestampList sent in the ServerHello when the client asks.
     pub sct_list: Option<Vec<u8>>,
+    /// Heartbeat support (`None`: the extension is ignored).
+    pub heartbeat: Option<Heartbeat>,
+    /// Accept a ChangeCipherSpec before the key exchange (CVE-2014-0224).
+    pub accepts_early_ccs: bool,
+    /// The RSA key for RSA key-exchange suites (its certificate is sent when `certificates` is
+    /// empty) and how its padding check behaves.
+    pub rsa: Option<(Arc<super::rsa::LabRsaKey>, RsaBehaviour)>,
 }
 
 impl Default for LegacyConfig {
@@ -78,6 +116,9 @@ impl Default for LegacyConfig {
             certificates: Vec::new(),
             ocsp_response: None,
             sct_list: None,
+            heartbeat: None,
+            accepts_early_ccs: false,
+            rsa: None,
         }
     }
 }
@@ -101,15 +142,20 @@ impl LegacyServer {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let config = Arc::new(config);
+        let key_exchanges = Arc::new(AtomicUsize::new(0));
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let config = Arc::clone(&config);
+                let key_exchanges = Arc::clone(&key_exchanges);
                 tokio::spawn(async move {
-                    let _ =
-                        tokio::time::timeout(Duration::from_secs(5), serve(stream, &config)).await;
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(5),
+                        serve(stream, &config, &key_exchanges),
+                    )
+                    .await;
                 });
             }
         });
@@ -117,22 +163,143 @@ impl LegacyServer {
     }
 }
 
-async fn serve(mut stream: TcpStream, config: &LegacyConfig) -> std::io::Result<()> {
+async fn serve(
+    mut stream: TcpStream,
+    config: &LegacyConfig,
+    key_exchanges: &AtomicUsize,
+) -> std::io::Result<()> {
     let hello = read_hello(&mut stream).await?;
     let answer = match hello.first() {
-        Some(byte) if byte & 0x80 != 0 => answer_sslv2(&hello, config),
+        Some(byte) if byte & 0x80 != 0 => answer_sslv2(&hello, config).map(|bytes| (bytes, None)),
         _ => answer_tls(&hello, config),
     };
     match answer {
-        Some(bytes) => {
+        Some((bytes, Some(negotiated))) => {
             stream.write_all(&bytes).await?;
-            // Wait for the client to hang up (it never continues the handshake).
+            after_flight(&mut stream, config, negotiated, key_exchanges).await?;
+        }
+        Some((bytes, None)) => {
+            stream.write_all(&bytes).await?;
+            // Wait for the client to hang up.
             let mut sink = [0u8; 512];
             while stream.read(&mut sink).await? > 0 {}
         }
         None => stream.shutdown().await?,
     }
     Ok(())
+}
+
+/// The version and suite of a first flight that was sent.
+#[derive(Debug, Clone, Copy)]
+struct Negotiated {
+    version: u16,
+    suite: u16,
+}
+
+/// Reacts to the records a client sends after the first flight, until it hangs up or the
+/// responder ends the connection with an alert. `key_exchanges` counts the ClientKeyExchange
+/// messages the server has received (the noisy RSA behaviour alternates on it).
+async fn after_flight(
+    stream: &mut TcpStream,
+    config: &LegacyConfig,
+    negotiated: Negotiated,
+    key_exchanges: &AtomicUsize,
+) -> std::io::Result<()> {
+    let version = negotiated.version;
+    let mut index = 0;
+    let mut key_exchanged = false;
+    let mut cipher_active = false;
+    while let Some((content_type, body)) = read_record(stream).await? {
+        if cipher_active {
+            // Keys the responder never derived: nothing after ChangeCipherSpec decrypts.
+            if config
+                .rsa
+                .as_ref()
+                .is_some_and(|(_, b)| *b == RsaBehaviour::Noisy)
+                && index % 2 == 1
+            {
+                return stream.shutdown().await;
+            }
+            return stream.write_all(&alert(version, 20)).await;
+        }
+        match (content_type, config.heartbeat) {
+            (24, Some(mode)) => {
+                if let Some(response) = heartbeat_response(&body, mode) {
+                    stream.write_all(&record(24, version, &response)).await?;
+                }
+                continue;
+            }
+            (20, _) if key_exchanged || config.accepts_early_ccs => cipher_active = true,
+            (22, _) if !key_exchanged && body.first() == Some(&16) => {
+                key_exchanged = true;
+                index = key_exchanges.fetch_add(1, Ordering::SeqCst);
+                if let Some((key, RsaBehaviour::Oracle)) = &config.rsa
+                    && crate::probe::tls::kx_of(negotiated.suite)
+                        == Some(tls_parser::TlsCipherKx::Rsa)
+                {
+                    let mut message = Reader::new(&body);
+                    let encrypted = message
+                        .take(4)
+                        .and_then(|_| message.prefixed_u16())
+                        .map(|mut r| r.rest())
+                        .unwrap_or_default();
+                    let block = key.decrypt_raw(encrypted);
+                    if super::rsa::premaster_secret(&block).is_none() {
+                        return stream.write_all(&alert(version, 51)).await;
+                    }
+                }
+            }
+            (21, _) => return Ok(()),
+            _ => return stream.write_all(&alert(version, 10)).await,
+        }
+    }
+    Ok(())
+}
+
+/// The answer to one heartbeat request, if any.
+fn heartbeat_response(body: &[u8], mode: Heartbeat) -> Option<Vec<u8>> {
+    let mut r = Reader::new(body);
+    if r.u8().ok()? != 1 {
+        return None;
+    }
+    let claimed = usize::from(r.u16().ok()?);
+    let payload = match mode {
+        // RFC 6520 section 4: the payload and at least 16 bytes of padding must fit the record.
+        Heartbeat::Rfc6520 => r
+            .take(claimed)
+            .ok()
+            .filter(|_| r.remaining() >= 16)?
+            .to_vec(),
+        Heartbeat::Bleeds => {
+            let mut memory = r.rest().to_vec();
+            memory.resize(claimed, 0x6d);
+            memory
+        }
+    };
+    let mut w = Writer::new();
+    w.u8(2).u16(claimed as u16).bytes(&payload).bytes(&[0; 16]);
+    Some(w.into_bytes())
+}
+
+/// Reads one record, at most 64 KiB; `None` at end of stream.
+async fn read_record(stream: &mut TcpStream) -> std::io::Result<Option<(u8, Vec<u8>)>> {
+    let mut header = [0u8; 5];
+    match stream.read_exact(&mut header).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let mut body = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
+    stream.read_exact(&mut body).await?;
+    Ok(Some((header[0], body)))
+}
+
+fn record(content_type: u8, version: u16, body: &[u8]) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.u8(content_type).u16(version).prefixed_u16(|w| {
+        w.bytes(body);
+    });
+    w.into_bytes()
 }
 
 /// Reads one complete hello record (TLS or SSLv2), at most 64 KiB.
@@ -247,10 +414,10 @@ fn alert(version: u16, description: u8) -> Vec<u8> {
     w.into_bytes()
 }
 
-fn answer_tls(record: &[u8], config: &LegacyConfig) -> Option<Vec<u8>> {
+fn answer_tls(record: &[u8], config: &LegacyConfig) -> Option<(Vec<u8>, Option<Negotiated>)> {
     let offer = parse_client_hello(record)?;
     let refuse = |description: u8| match config.refusal {
-        Refusal::Alert => Some(alert(0x0301, description)),
+        Refusal::Alert => Some((alert(0x0301, description), None)),
         Refusal::Close => None,
     };
     let best = config
@@ -269,7 +436,7 @@ fn answer_tls(record: &[u8], config: &LegacyConfig) -> Option<Vec<u8>> {
         return refuse(70);
     };
     if config.honours_fallback_scsv && offer.suites.contains(&FALLBACK_SCSV) && version < best {
-        return Some(alert(version.code(), 86));
+        return Some((alert(version.code(), 86), None));
     }
     let group = config
         .groups
@@ -303,6 +470,12 @@ fn answer_tls(record: &[u8], config: &LegacyConfig) -> Option<Vec<u8>> {
         .sct_list
         .as_ref()
         .filter(|_| offer.extensions.contains(&18));
+    let heartbeat = config.heartbeat.is_some() && offer.extensions.contains(&15);
+    let rsa_certificate = config
+        .rsa
+        .as_ref()
+        .filter(|_| config.certificates.is_empty())
+        .map(|(key, _)| key.certificate.clone());
 
     let mut flight = Writer::new();
     // ServerHello
@@ -312,7 +485,8 @@ fn answer_tls(record: &[u8], config: &LegacyConfig) -> Option<Vec<u8>> {
             .prefixed_u8(|_| {})
             .u16(suite)
             .u8(compression);
-        if version != Protocol::Ssl3 && (renegotiation || ems || staple.is_some() || scts.is_some())
+        if version != Protocol::Ssl3
+            && (renegotiation || ems || staple.is_some() || scts.is_some() || heartbeat)
         {
             w.prefixed_u16(|w| {
                 if renegotiation {
@@ -331,13 +505,21 @@ fn answer_tls(record: &[u8], config: &LegacyConfig) -> Option<Vec<u8>> {
                         w.bytes(list);
                     });
                 }
+                if heartbeat {
+                    // peer_allowed_to_send
+                    w.u16(15).u16(1).u8(1);
+                }
             });
         }
     });
     // Certificate: the configured chain, or one placeholder entry.
     handshake(&mut flight, 11, |w| {
         w.prefixed_u24(|w| {
-            if config.certificates.is_empty() {
+            if let Some(certificate) = &rsa_certificate {
+                w.prefixed_u24(|w| {
+                    w.bytes(certificate);
+                });
+            } else if config.certificates.is_empty() {
                 w.prefixed_u24(|w| {
                     w.bytes(&[0x30, 0x03, 0x02, 0x01, 0x00]);
                 });
@@ -400,7 +582,13 @@ fn answer_tls(record: &[u8], config: &LegacyConfig) -> Option<Vec<u8>> {
             w.bytes(chunk);
         });
     }
-    Some(records.into_bytes())
+    Some((
+        records.into_bytes(),
+        Some(Negotiated {
+            version: version.code(),
+            suite,
+        }),
+    ))
 }
 
 fn handshake(w: &mut Writer, message_type: u8, body: impl FnOnce(&mut Writer)) {

@@ -27,6 +27,7 @@ pub mod certs;
 pub mod dns;
 pub mod legacy;
 pub mod ocsp;
+pub mod rsa;
 
 pub use certs::{LabCert, LabChain, LabKey};
 
@@ -190,6 +191,9 @@ pub enum LabError {
     /// A lab DNS zone is malformed.
     #[error("cannot build the lab DNS zone: {0}")]
     Dns(String),
+    /// The lab RSA key could not be prepared.
+    #[error("cannot prepare the lab RSA key: {0}")]
+    Rsa(String),
 }
 
 impl Lab {

@@ -19,7 +19,7 @@ pub use model::{Category, Pack, Rule, RuleId, Severity};
 use crate::facts::Catalogue;
 
 /// Built-in packs: name and file text.
-pub const BUILTIN: [(&str, &str); 14] = [
+pub const BUILTIN: [(&str, &str); 15] = [
     ("baseline", include_str!("../../rules/baseline.yaml")),
     (
         "mozilla-intermediate",
@@ -67,6 +67,7 @@ pub const BUILTIN: [(&str, &str); 14] = [
         "vendor-netatoo",
         include_str!("../../rules/vendors/netatoo.yaml"),
     ),
+    ("ssllabs", include_str!("../../rules/ssllabs.yaml")),
 ];
 
 /// The pack used when no `--policy` is given.

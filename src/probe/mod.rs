@@ -195,6 +195,7 @@ async fn scan_tls(
             attempts: Vec::new(),
             handshakes: Vec::new(),
             certificate_check: None,
+            vulnerabilities: Default::default(),
         }),
     }
 }

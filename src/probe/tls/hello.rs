@@ -13,6 +13,7 @@ mod ext {
     pub const STATUS_REQUEST: u16 = 5;
     pub const SUPPORTED_GROUPS: u16 = 10;
     pub const EC_POINT_FORMATS: u16 = 11;
+    pub const HEARTBEAT: u16 = 15;
     pub const SIGNATURE_ALGORITHMS: u16 = 13;
     pub const ALPN: u16 = 16;
     pub const SCT: u16 = 18;
@@ -52,6 +53,9 @@ pub struct ClientHelloSpec {
     pub alpn: Vec<String>,
     /// Client random.
     pub random: [u8; 32],
+    /// Offer the heartbeat extension (RFC 6520, mode `peer_allowed_to_send`); only the
+    /// Heartbleed probe does.
+    pub heartbeat: bool,
 }
 
 impl ClientHelloSpec {
@@ -81,6 +85,7 @@ impl ClientHelloSpec {
             key_shares,
             alpn: Vec::new(),
             random,
+            heartbeat: false,
         }
     }
 
@@ -198,6 +203,11 @@ impl ClientHelloSpec {
                         });
                     }
                 });
+            });
+        }
+        if self.heartbeat {
+            extension(w, ext::HEARTBEAT, &|w| {
+                w.u8(1);
             });
         }
         extension(w, ext::SCT, &|_| {});
@@ -421,6 +431,21 @@ mod tests {
             );
             parse(&spec.to_record());
         }
+    }
+
+    #[test]
+    fn heartbeat_is_offered_only_when_asked() {
+        let mut spec = ClientHelloSpec::new(Protocol::Tls1_2, vec![0x002f], None);
+        let has_heartbeat = |spec: &ClientHelloSpec| {
+            let (_, _, _, extensions) = parse(&spec.to_record());
+            let (_, extensions) = parse_tls_extensions(&extensions).unwrap();
+            extensions
+                .iter()
+                .any(|e| matches!(e, TlsExtension::Heartbeat(1)))
+        };
+        assert!(!has_heartbeat(&spec));
+        spec.heartbeat = true;
+        assert!(has_heartbeat(&spec));
     }
 
     #[test]

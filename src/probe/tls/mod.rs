@@ -8,6 +8,9 @@
 pub mod handshake;
 pub mod hello;
 pub mod reply;
+pub mod robot;
+pub mod session;
+pub mod vuln;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -255,15 +258,37 @@ impl<'a> TlsScan<'a> {
             Some(self.attempt("certificate", spec, want).await)
         };
         let handshakes = self.handshakes(&accepted);
-        let (preference, groups13, groups12, dhe, fallback, compression, certificate, handshakes) = tokio::join!(
-            preference,
-            groups13,
-            groups12,
-            dhe,
-            fallback,
-            compression,
-            certificate,
-            handshakes
+        // 4. Active vulnerability probes, only where they can apply.
+        let tls_top = [Protocol::Tls1_2, Protocol::Tls1_1, Protocol::Tls1_0]
+            .into_iter()
+            .find(|p| accepted.contains(p));
+        let heartbleed = async { Some(self.heartbleed(tls_top?).await) };
+        let ccs_injection = async { Some(self.ccs_injection(legacy_top?).await) };
+        let robot = async {
+            let (protocol, suites) = [Protocol::Tls1_2, Protocol::Tls1_1, Protocol::Tls1_0]
+                .into_iter()
+                .filter(|p| accepted.contains(p))
+                .map(|p| (p, rsa_key_exchange(&suites_of(p))))
+                .find(|(_, suites)| !suites.is_empty())?;
+            Some(self.robot(protocol, suites).await)
+        };
+        let (
+            (preference, groups13, groups12, dhe, fallback, compression, certificate, handshakes),
+            (heartbleed, ccs_injection, robot),
+        ) = tokio::join!(
+            async {
+                tokio::join!(
+                    preference,
+                    groups13,
+                    groups12,
+                    dhe,
+                    fallback,
+                    compression,
+                    certificate,
+                    handshakes
+                )
+            },
+            async { tokio::join!(heartbleed, ccs_injection, robot) }
         );
         let certificate_check = certificate.as_ref().and_then(|attempt| {
             let TlsReply::ServerHello(info) = &attempt.reply else {
@@ -292,6 +317,11 @@ impl<'a> TlsScan<'a> {
             attempts,
             handshakes,
             certificate_check,
+            vulnerabilities: crate::evidence::vuln::VulnProbes {
+                heartbleed,
+                ccs_injection,
+                robot,
+            },
         }
     }
 
@@ -407,6 +437,19 @@ fn hello_sni(name: &str) -> Option<String> {
     name.parse::<std::net::IpAddr>()
         .is_err()
         .then(|| name.to_string())
+}
+
+/// The suites of `suites` with static RSA key exchange (EXPORT suites left out: they use a
+/// temporary key from ServerKeyExchange).
+fn rsa_key_exchange(suites: &[u16]) -> Vec<u16> {
+    suites
+        .iter()
+        .copied()
+        .filter(|s| {
+            kx_of(*s) == Some(tls_parser::TlsCipherKx::Rsa)
+                && !tls_registry::suite_name(*s).contains("EXPORT")
+        })
+        .collect()
 }
 
 /// The key-exchange family of a suite.

@@ -56,22 +56,10 @@ pub async fn exchange(
     max_bytes: usize,
     deadline: Instant,
 ) -> TlsReply {
-    let connect = tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await;
-    let mut stream = match connect {
-        Err(_) => return TlsReply::Timeout,
-        Ok(Err(error)) => {
-            let kind = match error.kind() {
-                std::io::ErrorKind::ConnectionRefused => FailureKind::Refused,
-                std::io::ErrorKind::TimedOut => FailureKind::Timeout,
-                _ => FailureKind::Other,
-            };
-            return TlsReply::ConnectFailed {
-                error: ProbeError::new(kind, error.to_string()),
-            };
-        }
-        Ok(Ok(stream)) => stream,
+    let mut stream = match connect(addr, deadline).await {
+        Ok(stream) => stream,
+        Err(reply) => return reply,
     };
-    let _ = stream.set_nodelay(true);
     match tokio::time::timeout_at(deadline, stream.write_all(hello)).await {
         Err(_) => return TlsReply::Timeout,
         Ok(Err(error)) => return io_reply(&error),
@@ -120,7 +108,29 @@ pub async fn exchange(
     }
 }
 
-fn io_reply(error: &std::io::Error) -> TlsReply {
+/// Opens a TCP connection (no Nagle delay) by `deadline`; a failure is the reply to record.
+pub(crate) async fn connect(addr: SocketAddr, deadline: Instant) -> Result<TcpStream, TlsReply> {
+    match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
+        Err(_) => Err(TlsReply::Timeout),
+        Ok(Err(error)) => {
+            let kind = match error.kind() {
+                std::io::ErrorKind::ConnectionRefused => FailureKind::Refused,
+                std::io::ErrorKind::TimedOut => FailureKind::Timeout,
+                _ => FailureKind::Other,
+            };
+            Err(TlsReply::ConnectFailed {
+                error: ProbeError::new(kind, error.to_string()),
+            })
+        }
+        Ok(Ok(stream)) => {
+            let _ = stream.set_nodelay(true);
+            Ok(stream)
+        }
+    }
+}
+
+/// The reply an I/O error stands for.
+pub(crate) fn io_reply(error: &std::io::Error) -> TlsReply {
     use std::io::ErrorKind as K;
     match error.kind() {
         K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => TlsReply::Reset,
@@ -344,7 +354,7 @@ pub fn parse_server_hello(body: &[u8]) -> Result<TlsReply, WireError> {
 }
 
 /// The certificates of a TLS ≤ 1.2 Certificate message body, as far as they parse.
-fn certificate_list(body: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn certificate_list(body: &[u8]) -> Vec<&[u8]> {
     let mut r = Reader::new(body);
     let Ok(mut list) = r.prefixed_u24() else {
         return Vec::new();

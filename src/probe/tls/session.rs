@@ -1,0 +1,270 @@
+//! A raw TLS connection held open past the server's first flight, for the active vulnerability
+//! probes: send a hand-built ClientHello, read through ServerHelloDone, send a few crafted
+//! records, read the server's next record.
+//!
+//! Like [`super::reply::exchange`], every read has a deadline and a byte cap, and nothing here
+//! panics on hostile bytes. Record contents are never kept: the next record is summarised as a
+//! [`RecordReply`] (alert number, record type and length).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use super::reply::{Flight, Want, connect, io_reply, parse_flight};
+use super::wire::Reader;
+use crate::evidence::tls::{ServerHelloInfo, TlsReply};
+use crate::evidence::vuln::RecordReply;
+use crate::tls_registry::alert_name;
+
+/// An open connection whose first flight has been read.
+#[derive(Debug)]
+pub struct Session {
+    stream: TcpStream,
+    pending: Vec<u8>,
+    max_bytes: usize,
+    deadline: Instant,
+}
+
+impl Session {
+    /// Connects to `addr`, sends `hello` and reads the first flight through ServerHelloDone.
+    ///
+    /// Returns the ServerHello (with the certificates of a TLS ≤ 1.2 flight), or the reply that
+    /// ended the attempt (alert, close, timeout, malformed bytes).
+    pub async fn open(
+        addr: SocketAddr,
+        hello: &[u8],
+        max_bytes: usize,
+        deadline: Instant,
+    ) -> Result<(Self, ServerHelloInfo), TlsReply> {
+        let mut stream = connect(addr, deadline).await?;
+        match tokio::time::timeout_at(deadline, stream.write_all(hello)).await {
+            Err(_) => return Err(TlsReply::Timeout),
+            Ok(Err(error)) => return Err(io_reply(&error)),
+            Ok(Ok(())) => {}
+        }
+        let want = Want {
+            certificates: true,
+            ..Want::default()
+        };
+        let mut received = Vec::with_capacity(8192);
+        let mut chunk = vec![0u8; 8192];
+        loop {
+            if let Some(end) = flight_end(&received) {
+                return match parse_flight(&received[..end], want, true) {
+                    Flight::Complete(TlsReply::ServerHello(info)) => Ok((
+                        Self {
+                            stream,
+                            pending: received[end..].to_vec(),
+                            max_bytes,
+                            deadline,
+                        },
+                        info,
+                    )),
+                    Flight::Complete(other) => Err(other),
+                    Flight::Incomplete => Err(TlsReply::Malformed {
+                        reason: "a ServerHelloDone without a ServerHello".to_string(),
+                    }),
+                };
+            }
+            match parse_flight(&received, want, false) {
+                Flight::Complete(TlsReply::ServerHello(_)) | Flight::Incomplete => {}
+                Flight::Complete(other) => return Err(other),
+            }
+            if received.len() >= max_bytes {
+                return Err(TlsReply::Malformed {
+                    reason: format!("no ServerHelloDone within {max_bytes} bytes"),
+                });
+            }
+            match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+                Err(_) => return Err(ended(&received, TlsReply::Timeout)),
+                Ok(Err(error)) => return Err(ended(&received, io_reply(&error))),
+                Ok(Ok(0)) => return Err(ended(&received, TlsReply::Closed)),
+                Ok(Ok(n)) => received.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Sends raw bytes (whole records).
+    pub async fn send(&mut self, bytes: &[u8]) -> Result<(), RecordReply> {
+        match tokio::time::timeout_at(self.deadline, self.stream.write_all(bytes)).await {
+            Err(_) => Err(RecordReply::Timeout),
+            Ok(Err(error)) => Err(io_record_reply(&error)),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+
+    /// The server's next record, waiting at most `wait` (and never past the session deadline).
+    pub async fn next_record(&mut self, wait: Duration) -> RecordReply {
+        let until = self.deadline.min(Instant::now() + wait);
+        let mut chunk = vec![0u8; 8192];
+        loop {
+            if let Some((reply, used)) = classify_record(&self.pending) {
+                self.pending.drain(..used);
+                return reply;
+            }
+            if self.pending.len() >= self.max_bytes {
+                return RecordReply::Malformed {
+                    reason: format!("no complete record within {} bytes", self.max_bytes),
+                };
+            }
+            match tokio::time::timeout_at(until, self.stream.read(&mut chunk)).await {
+                Err(_) => return RecordReply::Timeout,
+                Ok(Err(error)) => return io_record_reply(&error),
+                Ok(Ok(0)) => return RecordReply::Closed,
+                Ok(Ok(n)) => {
+                    let room = self.max_bytes.saturating_sub(self.pending.len());
+                    self.pending.extend_from_slice(&chunk[..n.min(room)]);
+                }
+            }
+        }
+    }
+}
+
+/// Why a first flight ended early: the parsed answer (an alert, not TLS, …) if the bytes hold
+/// one, else what the socket said.
+fn ended(received: &[u8], socket: TlsReply) -> TlsReply {
+    match parse_flight(received, Want::default(), true) {
+        Flight::Complete(TlsReply::ServerHello(_) | TlsReply::Closed) | Flight::Incomplete => {
+            socket
+        }
+        Flight::Complete(reply) => reply,
+    }
+}
+
+fn io_record_reply(error: &std::io::Error) -> RecordReply {
+    match io_reply(error) {
+        TlsReply::Reset => RecordReply::Reset,
+        TlsReply::Timeout => RecordReply::Timeout,
+        TlsReply::Closed => RecordReply::Closed,
+        _ => RecordReply::Malformed {
+            reason: error.to_string(),
+        },
+    }
+}
+
+/// The offset just past the record that completes the ServerHelloDone message, if the bytes
+/// hold one; `None` when more are needed or the bytes are not a handshake flight.
+pub fn flight_end(bytes: &[u8]) -> Option<usize> {
+    let mut records = Reader::new(bytes);
+    let mut handshake = Vec::new();
+    while let Ok(header) = records.take(5) {
+        let length = usize::from(u16::from_be_bytes([header[3], header[4]]));
+        let body = records.take(length).ok()?;
+        if header[0] != 22 {
+            return None;
+        }
+        handshake.extend_from_slice(body);
+        let mut messages = Reader::new(&handshake);
+        while let (Ok(message_type), Ok(_)) = (messages.u8(), messages.prefixed_u24()) {
+            if message_type == 14 {
+                return Some(records.position());
+            }
+        }
+    }
+    None
+}
+
+/// The first record of `bytes` summarised, with the bytes it took; `None` when incomplete.
+pub fn classify_record(bytes: &[u8]) -> Option<(RecordReply, usize)> {
+    let mut r = Reader::new(bytes);
+    let content_type = r.u8().ok()?;
+    if !(20..=24).contains(&content_type) || bytes.get(1).is_some_and(|major| *major != 3) {
+        return Some((
+            RecordReply::Malformed {
+                reason: format!("record type {content_type} is not TLS"),
+            },
+            bytes.len(),
+        ));
+    }
+    r.take(2).ok()?;
+    let body = r.prefixed_u16().ok()?.rest();
+    let length = u32::try_from(body.len()).unwrap_or(u32::MAX);
+    let reply = match (content_type, body) {
+        (21, [level, description, ..]) => RecordReply::Alert {
+            level: *level,
+            description: *description,
+            name: alert_name(*description).to_string(),
+        },
+        (21, _) => RecordReply::Malformed {
+            reason: "alert record shorter than two bytes".to_string(),
+        },
+        (24, _) => RecordReply::Heartbeat { length },
+        _ => RecordReply::Record {
+            content_type,
+            length,
+        },
+    };
+    Some((reply, r.position()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::tls::wire::Writer;
+
+    fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u8(content_type).u16(0x0303).prefixed_u16(|w| {
+            w.bytes(body);
+        });
+        w.into_bytes()
+    }
+
+    #[test]
+    fn flight_ends_after_the_record_holding_server_hello_done() {
+        // ServerHello split over two records, then Certificate + ServerHelloDone in one.
+        let server_hello = [2, 0, 0, 2, 3, 3];
+        let mut flight = record(22, &server_hello[..3]);
+        flight.extend(record(22, &server_hello[3..]));
+        let first_two = flight.len();
+        flight.extend(record(22, &[11, 0, 0, 1, 0, 14, 0, 0, 0]));
+        let end = flight.len();
+        flight.extend(record(21, &[2, 40]));
+        assert_eq!(flight_end(&flight), Some(end));
+        assert_eq!(flight_end(&flight[..first_two]), None);
+        assert_eq!(flight_end(&flight[..end - 1]), None);
+        assert_eq!(flight_end(&record(21, &[2, 40])), None);
+    }
+
+    #[test]
+    fn records_are_summarised_never_kept() {
+        let mut bytes = record(24, &[2; 100]);
+        bytes.extend(record(21, &[2, 20]));
+        let (first, used) = classify_record(&bytes).unwrap();
+        assert_eq!(first, RecordReply::Heartbeat { length: 100 });
+        let (second, _) = classify_record(&bytes[used..]).unwrap();
+        assert_eq!(
+            second,
+            RecordReply::Alert {
+                level: 2,
+                description: 20,
+                name: "bad_record_mac".into()
+            }
+        );
+        assert_eq!(classify_record(&bytes[..50]), None);
+        assert!(matches!(
+            classify_record(b"HTTP/1.1 400"),
+            Some((RecordReply::Malformed { .. }, _))
+        ));
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut state: u64 = 0x5eed;
+        for _ in 0..5000 {
+            let bytes: Vec<u8> = (0..(state % 64) as usize)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            let _ = flight_end(&bytes);
+            let _ = classify_record(&bytes);
+        }
+    }
+}
