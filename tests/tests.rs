@@ -10,6 +10,7 @@ mod cert;
 mod cli;
 mod dnssec;
 mod guidelines;
+mod hostile;
 mod http_depth;
 mod mail;
 mod observatory;

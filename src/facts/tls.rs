@@ -269,6 +269,11 @@ impl TlsFacts {
         facts.lowest_protocol = accepted.first().map(|p| p.key().to_string());
         if facts.protocols_errors.is_empty() {
             facts.protocol_count = Some(u32::try_from(accepted.len()).unwrap_or(u32::MAX));
+        } else {
+            unobserved.push((
+                "tls.protocol_count".to_string(),
+                "some protocol versions could not be decided".to_string(),
+            ));
         }
 
         // Suites per version.
@@ -303,10 +308,17 @@ impl TlsFacts {
             facts.weak_suite_count = Some(count(Strength::Weak));
             facts.accepted_suites = Some(all_suites);
         } else {
-            unobserved.push((
-                "tls.accepted_suites".to_string(),
-                "some protocol versions or suite lists could not be decided".to_string(),
-            ));
+            // The counts are over the same unknown list: absent would read as "none".
+            for path in [
+                "tls.accepted_suites",
+                "tls.insecure_suite_count",
+                "tls.weak_suite_count",
+            ] {
+                unobserved.push((
+                    path.to_string(),
+                    "some protocol versions or suite lists could not be decided".to_string(),
+                ));
+            }
         }
 
         // Server preference, per pair of preference probes.
@@ -378,6 +390,22 @@ impl TlsFacts {
             .min();
 
         derive_protections(&mut facts, evidence, &accepted, &mut unobserved);
+        if !facts.protocols_errors.is_empty() {
+            // Read from the best TLS <= 1.2 ServerHello: unknown while a version is undecided.
+            let protections = &facts.protections;
+            for (name, value) in [
+                ("secure_renegotiation", protections.secure_renegotiation),
+                ("extended_master_secret", protections.extended_master_secret),
+                ("compression", protections.compression),
+            ] {
+                if value.is_none() {
+                    unobserved.push((
+                        format!("tls.protections.{name}"),
+                        "some protocol versions could not be decided".to_string(),
+                    ));
+                }
+            }
+        }
         facts.vulnerabilities = super::vulns::VulnerabilityFacts::derive(&facts, evidence);
         for (name, verdict) in facts.vulnerabilities.named() {
             if let Some(verdict) = verdict.filter(|v| v.vulnerable.is_none()) {

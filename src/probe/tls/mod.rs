@@ -7,6 +7,7 @@
 
 pub mod handshake;
 pub mod hello;
+pub mod offer;
 pub mod reply;
 pub mod robot;
 pub mod session;
@@ -371,7 +372,7 @@ impl<'a> TlsScan<'a> {
     }
 
     async fn attempt(&self, purpose: &str, spec: ClientHelloSpec, want: Want) -> TlsAttempt {
-        let reply = self.send(&spec.to_record(), want).await;
+        let reply = offer::check(self.send(&spec.to_record(), want).await, &spec);
         TlsAttempt {
             purpose: purpose.to_string(),
             protocol: spec.protocol,

@@ -22,8 +22,10 @@ const HRR_RANDOM: [u8; 32] = [
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
-/// Largest TLS record body allowed (2^14 plus expansion, RFC 5246 section 6.2.3).
-const MAX_RECORD: usize = 16384 + 2048;
+/// Largest record body of a first flight: the flight is plaintext, and a plaintext record
+/// carries at most 2^14 bytes (RFC 5246 section 6.2.1, RFC 8446 section 5.1); the 2^14+2048 of
+/// section 6.2.3 is for records that are encrypted.
+pub const MAX_RECORD: usize = 16384;
 
 /// How much of the first flight to read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -175,7 +177,14 @@ pub fn parse_flight(bytes: &[u8], want: Want, eof: bool) -> Flight {
             ));
         }
         if length > MAX_RECORD {
-            return malformed(format!("record of {length} bytes exceeds the TLS maximum"));
+            return malformed(format!(
+                "record of {length} bytes exceeds the TLS plaintext maximum of {MAX_RECORD}"
+            ));
+        }
+        if length == 0 && content_type != 23 {
+            // RFC 8446 section 5.1: only application data may be empty; a server that sends
+            // empty records could otherwise keep the reader busy without ever answering.
+            return malformed(format!("empty record of type {content_type}"));
         }
         let Ok(body) = records.take(length) else {
             return state.finish_partial(eof, "connection closed in the middle of a record");
@@ -699,6 +708,25 @@ mod tests {
                 Want::default(),
                 false
             ),
+            Flight::Complete(TlsReply::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn plaintext_limit_and_empty_records_are_malformed() {
+        let mut over = vec![22, 3, 3, 0x40, 0x01];
+        over.extend(vec![2; 16385]);
+        assert!(matches!(
+            parse_flight(&over, Want::default(), false),
+            Flight::Complete(TlsReply::Malformed { reason }) if reason.contains("plaintext maximum")
+        ));
+        let empties: Vec<u8> = (0..100).flat_map(|_| record(22, &[])).collect();
+        assert!(matches!(
+            parse_flight(&empties, Want::default(), false),
+            Flight::Complete(TlsReply::Malformed { reason }) if reason.contains("empty record")
+        ));
+        assert!(matches!(
+            parse_flight(&record(21, &[]), Want::default(), false),
             Flight::Complete(TlsReply::Malformed { .. })
         ));
     }
