@@ -5,6 +5,7 @@
 
 pub mod dnssec;
 pub mod resolve;
+pub mod scope;
 pub mod tls;
 
 pub use dnssec::{DnssecAnchors, Validator};

@@ -123,10 +123,22 @@ impl<'a> HttpProbe<'a> {
                     .filter(|next| matches!(next.scheme(), "http" | "https"));
                 (location, next)
             });
+            let from = hop
+                .peer
+                .as_deref()
+                .and_then(|p| p.parse::<SocketAddr>().ok());
             hops.push(hop);
             match next {
                 None => break ChainEnd::Final,
-                Some((_, Some(next))) => url = next,
+                Some((_, Some(next))) => {
+                    if let Some(error) = self.refused_hop(from, &next).await {
+                        break ChainEnd::Failed {
+                            url: next.to_string(),
+                            error,
+                        };
+                    }
+                    url = next;
+                }
                 Some((location, None)) => break ChainEnd::BadLocation { location },
             }
         };
@@ -135,6 +147,22 @@ impl<'a> HttpProbe<'a> {
             hops,
             end,
         }
+    }
+
+    /// Why the redirect from a response served by `from` to `next` is not followed, if it is
+    /// not: see [`crate::net::scope`].
+    async fn refused_hop(&self, from: Option<SocketAddr>, next: &Url) -> Option<ProbeError> {
+        let host = next
+            .host_str()?
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let port = next.port_or_known_default().unwrap_or(443);
+        if self.resolver.connect_override(host, port).is_some() {
+            return None;
+        }
+        let addrs = self.resolver.addresses(host, port).await.ok()?;
+        crate::net::scope::redirect_refusal(from?.ip(), &addrs)
+            .map(|reason| ProbeError::new(FailureKind::Other, reason))
     }
 
     async fn fetch(&self, url: &Url) -> Result<HttpHop, ProbeError> {
