@@ -262,14 +262,17 @@ impl Resolver {
         let fqdn = format!("{}.", host.trim_end_matches('.'));
         let outcome = match self.dns.lookup(fqdn.as_str(), record_type).await {
             Ok(lookup) => {
+                // At most MAX_RECORDS addresses, like every other answer.
                 let ips: Vec<IpAddr> = lookup
                     .answers()
                     .iter()
                     .filter_map(|record| record.data.ip_addr())
+                    .take(MAX_RECORDS)
                     .collect();
                 let records = lookup
                     .answers()
                     .iter()
+                    .take(MAX_RECORDS)
                     .map(|record| record.data.to_string())
                     .collect();
                 self.record(

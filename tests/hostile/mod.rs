@@ -9,7 +9,7 @@
 //! concurrently, so the whole zoo takes about as long as its slowest case; each prints one line
 //! per behaviour (`cargo test hostile -- --nocapture` shows them).
 
-// mod dns;
+mod dns;
 mod http;
 mod output;
 mod responder;
