@@ -158,6 +158,6 @@ pub fn render(reports: &[Report], out: &mut dyn Write) -> io::Result<()> {
             invocations: vec![invocation],
         }],
     };
-    serde_json::to_writer_pretty(&mut *out, &log)?;
+    super::escape::write_json(out, &log, true)?;
     writeln!(out)
 }
