@@ -13,6 +13,7 @@ pub mod ct;
 pub mod demo;
 pub mod evidence;
 pub mod facts;
+pub mod fuzz;
 pub mod grade;
 pub mod lab;
 pub mod net;

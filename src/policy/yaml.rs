@@ -132,9 +132,20 @@ pub struct SyntaxError {
     pub span: Option<Span>,
 }
 
+/// Deepest nesting of YAML collections accepted in a rule file, block or flow style. The deepest
+/// built-in rule nests about a dozen levels; the tree is built (and later validated) recursively,
+/// so a file nested hundreds of levels deep could otherwise exhaust a thread's stack (a debug
+/// build needs tens of KiB per level: 24 levels fit in a 2 MiB thread).
+pub const MAX_DEPTH: usize = 24;
+
 /// Parses one YAML document into a spanned tree.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    match serde_saphyr::from_str::<Node>(text) {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = MAX_DEPTH;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    match serde_saphyr::from_str_with_options::<Node>(text, options) {
         Ok(node) => Ok(node),
         Err(error) => {
             let span = error.location().map(|l| Span::from_location(&l));
@@ -246,6 +257,32 @@ mod tests {
         assert_eq!(rule[1].0.as_str(), Some("severity"));
         assert_eq!((rule[1].0.span.line, rule[1].0.span.column), (3, 5));
         assert_eq!((rule[1].1.span.line, rule[1].1.span.column), (3, 15));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_it_exhausts_the_stack() {
+        // 200 levels once overflowed an 8 MiB stack (a debug build) while the tree was built;
+        // the limit must hold in a 2 MiB thread (tokio's workers, the test harness).
+        let run = |text: String| {
+            std::thread::Builder::new()
+                .stack_size(2 * 1024 * 1024)
+                .spawn(move || parse(&text).map(|_| ()).map_err(|e| e.message))
+                .unwrap()
+                .join()
+                .expect("no stack overflow")
+        };
+        for depth in [MAX_DEPTH + 1, 200, 3000] {
+            let flow = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            assert!(run(flow).is_err(), "flow {depth}");
+            let maps = format!("{}x{}", "{ not: ".repeat(depth), " }".repeat(depth));
+            assert!(run(maps).is_err(), "flow maps {depth}");
+            let block: String = (0..depth)
+                .map(|i| format!("{}k:\n", "  ".repeat(i)))
+                .collect();
+            assert!(run(block).is_err(), "block {depth}");
+        }
+        let fine = format!("{}{}", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        assert!(run(fine).is_ok());
     }
 
     #[test]
