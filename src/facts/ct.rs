@@ -129,11 +129,7 @@ pub fn derive(
                     log_id: base64::engine::general_purpose::STANDARD.encode(check.log_id),
                     log: check.log.clone(),
                     operator: check.operator.clone(),
-                    timestamp: humantime::format_rfc3339_millis(
-                        std::time::UNIX_EPOCH
-                            + std::time::Duration::from_millis(check.timestamp_ms),
-                    )
-                    .to_string(),
+                    timestamp: sct_time(check.timestamp_ms),
                     status: status.to_string(),
                     reason,
                 }
@@ -179,9 +175,29 @@ fn policy_compliant(checks: &[SctCheck], validity_days: i64) -> bool {
     satisfies(&counted(true), embedded_required) || satisfies(&counted(false), 2)
 }
 
+/// An SCT timestamp (set by whoever signed the SCT, any u64) as RFC 3339, or as raw milliseconds
+/// past the year 9999, which RFC 3339 cannot write.
+fn sct_time(ms: u64) -> String {
+    /// 9999-12-31T23:59:59.999Z.
+    const LAST_RFC3339_MS: u64 = 253_402_300_799_999;
+    if ms > LAST_RFC3339_MS {
+        return format!("{ms} ms after 1970 (past the year 9999)");
+    }
+    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_past_the_year_9999_do_not_panic() {
+        assert_eq!(sct_time(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(sct_time(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
+        assert!(sct_time(253_402_300_800_000).contains("past the year 9999"));
+        assert!(sct_time(u64::MAX).starts_with("18446744073709551615 ms"));
+    }
 
     fn check(operator: &str, status: SctStatus, timestamp_ms: u64) -> SctCheck {
         SctCheck {

@@ -117,8 +117,12 @@ fn read_attributes(html: &str, from: usize) -> (Tag, usize) {
             }
         }
         if name.is_empty() {
-            // A stray `=`: step over it so the scan always advances.
-            i += 1;
+            // A stray `=` (and any value after it): step over one whole character so the scan
+            // always advances and stays on a character boundary.
+            i += html
+                .get(i..)
+                .and_then(|rest| rest.chars().next())
+                .map_or(1, char::len_utf8);
         } else if attributes.len() < MAX_ATTRIBUTES {
             attributes.push((name.to_string(), value.to_string()));
         }
@@ -142,6 +146,15 @@ fn decode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stray_value_before_multibyte_text_stays_on_a_char_boundary() {
+        // Found by the fuzzer (fuzz/corpus/csp/crash-8a7363264d416774).
+        let html = "<meta =\"default-src 'none'\"\u{fffd}></head>";
+        assert_eq!(tags(html, "meta").count(), 1);
+        let html = "<meta =\"x\"\u{e9}\u{e9}=\"y\"\u{1f600} a=b>";
+        assert_eq!(tags(html, "meta").count(), 1);
+    }
 
     #[test]
     fn finds_tags_and_attributes() {
