@@ -645,7 +645,13 @@ async fn derived_verdicts_name_the_facts_they_rest_on() {
 async fn a_modern_rustls_server_is_not_vulnerable_to_anything() {
     let lab = rustls_lab(LabTls::default()).await;
     let (evidence, facts) = scan(lab.https_addr, &lab.trust()).await;
-    for (name, verdict) in facts.vulnerabilities.named() {
+    // BREACH is judged from the HTTP facts by the fact tree, not by the TLS scan.
+    for (name, verdict) in facts
+        .vulnerabilities
+        .named()
+        .into_iter()
+        .filter(|(name, _)| *name != "breach")
+    {
         assert_eq!(
             verdict.map(|v| v.status),
             Some(VulnStatus::NotVulnerable),

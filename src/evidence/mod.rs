@@ -16,7 +16,10 @@ pub mod txt;
 pub mod vuln;
 
 pub use dnssec::{DnssecEvidence, DnssecLookup, DnssecOutcome, DnssecProof};
-pub use http::{BodySample, ChainEnd, CorsEvidence, FetchChain, HeaderLine, HttpEvidence, HttpHop};
+pub use http::{
+    BodySample, ChainEnd, CompressionEvidence, CorsEvidence, FetchChain, HeaderLine, HttpEvidence,
+    HttpHop,
+};
 pub use mail::MailEvidence;
 pub use tls::TlsEvidence;
 

@@ -9,6 +9,7 @@
 pub mod caa;
 pub mod catalogue;
 pub mod ciphers;
+pub mod compression;
 pub mod cookie;
 pub mod cors;
 pub mod csp;
@@ -143,6 +144,9 @@ pub struct HttpFacts {
     /// Subresource Integrity of the scripts of the final HTTPS page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sri: Option<SriFacts>,
+    /// Whether the final HTTPS page is served compressed when compression is offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<compression::CompressionFacts>,
     /// `Server` header of the final HTTPS response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<DisclosureFacts>,
@@ -205,6 +209,7 @@ impl Facts {
             coep: None,
             corp: None,
             cors: None,
+            compression: None,
             sri: None,
             server: None,
             x_powered_by: None,
@@ -325,9 +330,35 @@ impl Facts {
             mail.dnssec =
                 dnssec::derive_mail(evidence.dnssec.as_ref(), &observed.domain, &mut unobserved);
         }
+        match evidence
+            .http
+            .compression
+            .as_ref()
+            .map(compression::CompressionFacts::derive)
+        {
+            Some(Ok(facts)) => http.compression = Some(facts),
+            Some(Err(reason)) => {
+                unobserved.insert("http.compression".to_string(), reason);
+            }
+            None => {
+                unobserved.insert(
+                    "http.compression".to_string(),
+                    "the compression request was not made (HTTPS did not end in a response)"
+                        .to_string(),
+                );
+            }
+        }
         let tls = match &evidence.tls {
             Some(scan) => {
-                let derived = tls::TlsFacts::derive(scan);
+                let mut derived = tls::TlsFacts::derive(scan);
+                let breach = vulns::breach(http.compression.as_ref());
+                if breach.vulnerable.is_none() {
+                    derived.unobserved.push((
+                        "tls.vulnerabilities.breach.vulnerable".to_string(),
+                        breach.reason.clone(),
+                    ));
+                }
+                derived.facts.vulnerabilities.breach = Some(breach);
                 unobserved.extend(derived.unobserved);
                 Some(derived.facts)
             }

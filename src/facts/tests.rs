@@ -49,6 +49,7 @@ fn evidence(headers: Vec<(String, String)>, html: String) -> Evidence {
                 response: Some(hop),
                 error: None,
             }),
+            compression: None,
         },
         tls: None,
         mail: None,
