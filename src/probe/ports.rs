@@ -5,7 +5,8 @@
 //! previous one sooner than `1 / rate` seconds) with at most [`MAX_IN_FLIGHT`] open at once, each
 //! bounded by the connect timeout and the audit deadline. On ports whose protocol speaks first
 //! (SSH, SMTP, FTP, …) the first bytes are read — at most [`BANNER_BYTES`], for at most
-//! [`BANNER_WAIT`] — and nothing is ever sent. A refused connection is `closed`, silence is
+//! [`BANNER_WAIT`], or [`UNKNOWN_BANNER_WAIT`] on ports of unknown protocol; none on web and
+//! database ports, whose protocols wait for the client — and nothing is ever sent. A refused connection is `closed`, silence is
 //! `filtered`. The probe never judges which ports should be open.
 
 use std::net::{IpAddr, SocketAddr};
@@ -45,6 +46,15 @@ pub const BANNER_WAIT: Duration = Duration::from_millis(1500);
 
 /// Ports whose protocol has the server speak first, so a banner is worth waiting for.
 const SPEAKS_FIRST: [u16; 11] = [21, 22, 23, 25, 110, 143, 587, 2222, 3306, 5900, 6667];
+
+/// Ports whose protocol waits for the client: no banner is read.
+const CLIENT_FIRST: [u16; 15] = [
+    80, 443, 1433, 2375, 3000, 5432, 5984, 6379, 8000, 8080, 8443, 9042, 9200, 11211, 27017,
+];
+
+/// Shorter wait for a banner on a port of unknown protocol (an SSH server on a custom port
+/// still shows itself).
+pub const UNKNOWN_BANNER_WAIT: Duration = Duration::from_millis(250);
 
 /// What to scan and how fast.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,8 +149,15 @@ async fn attempt(addr: SocketAddr, timeout: Duration, deadline: Instant) -> Port
         Ok(Err(error)) => result.error = Some(error.to_string()),
         Ok(Ok(mut stream)) => {
             result.state = PortState::Open;
-            if SPEAKS_FIRST.contains(&addr.port()) {
-                let until = (Instant::now() + BANNER_WAIT).min(deadline);
+            let wait = if SPEAKS_FIRST.contains(&addr.port()) {
+                Some(BANNER_WAIT)
+            } else if CLIENT_FIRST.contains(&addr.port()) {
+                None
+            } else {
+                Some(UNKNOWN_BANNER_WAIT)
+            };
+            if let Some(wait) = wait {
+                let until = (Instant::now() + wait).min(deadline);
                 result.banner = read_banner(&mut stream, until).await;
             }
         }
