@@ -423,7 +423,7 @@ impl Ephemeral {
         }
         agreement::agree(
             &self.private,
-            &agreement::UnparsedPublicKey::new(&agreement::X25519, peer),
+            agreement::UnparsedPublicKey::new(&agreement::X25519, peer),
             SshError::Crypto("X25519 agreement failed"),
             |secret| Ok(secret.to_vec()),
         )
@@ -701,7 +701,7 @@ impl Transport {
             protection.apply(&mut head)?;
         }
         let length = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        if !(5..=MAX_PACKET).contains(&length) || (4 + length) % block != 0 {
+        if !(5..=MAX_PACKET).contains(&length) || !(4 + length).is_multiple_of(block) {
             return Err(SshError::Malformed("packet length"));
         }
         let mut rest = self.read_exact(4 + length - block).await?;
