@@ -255,8 +255,13 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
             dkim_selectors: args.mail.dkim_selectors.clone(),
         },
         dnssec,
+        port_scan: None,
     };
     let ct_logs = load_ct_logs(&args.ct)?;
+    let config = ProbeConfig {
+        port_scan: port_scan_options(&args.scan),
+        ..config
+    };
     // JSON Lines is written as each target finishes; the other formats once all are done.
     let mut streams = open_sinks(&args.output, |f| f == Format::Jsonl)?;
     let mut built: Vec<Option<Report>> = vec![None; targets.len()];
@@ -289,6 +294,35 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
     }
     let reports: Vec<Report> = built.into_iter().flatten().collect();
     finish(&reports, &args.output, &args.gate, &[Format::Jsonl])
+}
+
+/// The port scan asked for on the command line: the scanned set is `--scan-ports` (or the
+/// default set) plus the allowlist; the allowlist is `--ports`, else the web ports.
+fn port_scan_options(args: &crate::cli::ScanArgs) -> Option<crate::probe::ports::PortScanOptions> {
+    use crate::probe::ports;
+    if !args.requested() {
+        return None;
+    }
+    let mut allowlist = if args.ports.is_empty() {
+        vec![80, 443]
+    } else {
+        args.ports.clone()
+    };
+    allowlist.sort_unstable();
+    allowlist.dedup();
+    let mut scanned = if args.scan_ports.is_empty() {
+        ports::DEFAULT_PORTS.to_vec()
+    } else {
+        args.scan_ports.clone()
+    };
+    scanned.extend_from_slice(&allowlist);
+    scanned.sort_unstable();
+    scanned.dedup();
+    Some(ports::PortScanOptions {
+        ports: scanned,
+        rate_per_second: args.scan_rate,
+        ..ports::PortScanOptions::with_allowlist(allowlist)
+    })
 }
 
 /// Reads and parses a `--targets-file`, reporting every bad line.
@@ -388,6 +422,7 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         tls: crate::probe::tls::TlsLimits::default(),
         mail: crate::probe::MailOptions::default(),
         dnssec: Some(validator),
+        port_scan: None,
     };
     let targets = [lab.host.as_str(), crate::demo::LEGACY_HOST]
         .iter()

@@ -9,6 +9,7 @@ mod bulk;
 mod cert;
 mod cli;
 mod dnssec;
+mod exposure;
 mod guidelines;
 mod http_depth;
 mod mail;

@@ -9,6 +9,7 @@
 //! rather than guessing.
 
 pub mod dnssec;
+pub mod exposure;
 mod http;
 mod mail;
 pub mod tls;
@@ -16,6 +17,7 @@ pub mod txt;
 pub mod vuln;
 
 pub use dnssec::{DnssecEvidence, DnssecLookup, DnssecOutcome, DnssecProof};
+pub use exposure::ExposureEvidence;
 pub use http::{
     BodySample, ChainEnd, CompressionEvidence, CorsEvidence, FetchChain, HeaderLine, HttpEvidence,
     HttpHop,
@@ -56,6 +58,10 @@ pub struct Evidence {
     /// IP-literal target, or evidence from before DNSSEC probing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dnssec: Option<DnssecEvidence>,
+    /// The exposure probes (`security.txt`, artefact paths, port scan, SSH); absent in evidence
+    /// from before them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<ExposureEvidence>,
     /// Probes that were still running when the per-target deadline passed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deadline_exceeded: Vec<String>,

@@ -8,6 +8,7 @@
 
 pub mod caa;
 pub mod catalogue;
+pub mod cdn;
 pub mod ciphers;
 pub mod compression;
 pub mod cookie;
@@ -15,6 +16,7 @@ pub mod cors;
 pub mod csp;
 pub mod ct;
 pub mod dnssec;
+pub mod exposure;
 pub mod headers;
 pub mod hsts;
 pub mod html;
@@ -66,6 +68,9 @@ pub struct Facts {
     pub dns: DnsFacts,
     /// Mail records of the mail domain (SPF, DMARC, DKIM, MTA-STS, TLS-RPT, BIMI, MX).
     pub mail: mail::MailFacts,
+    /// What the site exposes beyond its pages: `security.txt`, artefacts, open ports, SSH,
+    /// disclosed versions.
+    pub exposure: exposure::ExposureFacts,
     /// Paths that could not be observed, with the reason.
     pub unobserved: BTreeMap<String, String>,
 }
@@ -155,6 +160,10 @@ pub struct HttpFacts {
     pub x_powered_by: Option<DisclosureFacts>,
     /// Number of `Set-Cookie` lines seen on either chain.
     pub cookie_count: u32,
+    /// The CDN or DDoS-protection provider in front of the site, from every response's headers,
+    /// the certificate issuer and the addresses; absent when no response arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdn: Option<cdn::CdnFacts>,
 }
 
 /// Facts read from the final HTTPS response; unobserved together when there is none.
@@ -214,6 +223,7 @@ impl Facts {
             server: None,
             x_powered_by: None,
             cookie_count: 0,
+            cdn: None,
         };
         match plain {
             Some(chain) if !chain.hops.is_empty() => {
@@ -310,6 +320,29 @@ impl Facts {
                 None
             }
         };
+        let addresses = target_addresses(evidence);
+        let hops: Vec<&HttpHop> = [plain, secure]
+            .into_iter()
+            .flatten()
+            .flat_map(|chain| chain.hops.iter())
+            .collect();
+        if hops.is_empty() {
+            unobserved.insert(
+                "http.cdn".to_string(),
+                "neither HTTP nor HTTPS gave a response".to_string(),
+            );
+        } else {
+            http.cdn = Some(cdn::derive(
+                hops,
+                cert.as_ref().map(|c| c.issuer.as_str()),
+                &addresses,
+            ));
+        }
+        let today = humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(now).unwrap_or(0)),
+        )
+        .to_string();
+        let exposure = exposure::derive(evidence, &today[..10], now, &mut unobserved);
         let issuer = cert.as_ref().map(|c| (c.issuer.as_str(), c.wildcard));
         let dns = DnsFacts {
             caa: match caa::derive(&evidence.target.host, &evidence.dns, issuer) {
@@ -370,7 +403,7 @@ impl Facts {
         Self {
             target: TargetFacts {
                 host: evidence.target.host.clone(),
-                addresses: target_addresses(evidence),
+                addresses,
             },
             http,
             cookies,
@@ -378,6 +411,7 @@ impl Facts {
             cert,
             dns,
             mail,
+            exposure,
             unobserved,
         }
     }

@@ -28,6 +28,7 @@ fn evidence(headers: Vec<(String, String)>, html: String) -> Evidence {
         version: crate::evidence::EVIDENCE_VERSION,
         tool: "test".into(),
         started_at: "2026-01-01T00:00:00Z".into(),
+        exposure: None,
         target: TargetEvidence {
             input: "hostile.example.test".into(),
             host: "hostile.example.test".into(),

@@ -173,11 +173,27 @@ impl<'a> HttpProbe<'a> {
         self.fetch_with(url, None).await
     }
 
+    /// One request, redirects not followed, whose body is kept as text whatever its type, up to
+    /// `keep_text` bytes (an artefact such as `/.DS_Store` is rarely served as text).
+    pub async fn fetch_sample(&self, url: &Url, keep_text: usize) -> Result<HttpHop, ProbeError> {
+        self.fetch_keeping(url, None, Some(keep_text)).await
+    }
+
     /// One request; with `header`, that header is sent too and the body is not kept.
     async fn fetch_with(
         &self,
         url: &Url,
         header: Option<(reqwest::header::HeaderName, &str)>,
+    ) -> Result<HttpHop, ProbeError> {
+        self.fetch_keeping(url, header, None).await
+    }
+
+    /// One request; `keep_text` overrides which bodies are kept (all, up to that many bytes).
+    async fn fetch_keeping(
+        &self,
+        url: &Url,
+        header: Option<(reqwest::header::HeaderName, &str)>,
+        keep_text: Option<usize>,
     ) -> Result<HttpHop, ProbeError> {
         let host = url
             .host_str()
@@ -193,7 +209,7 @@ impl<'a> HttpProbe<'a> {
             .recording_config(ALPN_HTTP1)
             .map_err(|e| ProbeError::new(FailureKind::Other, e))?;
         let mut hop = self
-            .request(&target, &host, &addrs, tls_config, header)
+            .request(&target, &host, &addrs, tls_config, header, keep_text)
             .await?;
         if url.scheme() == "https" {
             hop.certificate_error = verifier.seen().error;
@@ -208,6 +224,7 @@ impl<'a> HttpProbe<'a> {
         addrs: &[SocketAddr],
         tls_config: rustls::ClientConfig,
         header: Option<(reqwest::header::HeaderName, &str)>,
+        keep_text: Option<usize>,
     ) -> Result<HttpHop, ProbeError> {
         let now = Instant::now();
         if now >= self.deadline {
@@ -256,7 +273,17 @@ impl<'a> HttpProbe<'a> {
                     let ct = ct.to_ascii_lowercase();
                     ct.contains("html") || ct.starts_with("text/")
                 });
-        let body = read_body(&mut response, &self.limits, is_text).await;
+        let body = match keep_text {
+            Some(max_text) => {
+                let limits = Limits {
+                    max_body_text: max_text,
+                    max_body_bytes: max_text.min(self.limits.max_body_bytes),
+                    ..self.limits
+                };
+                read_body(&mut response, &limits, true).await
+            }
+            None => read_body(&mut response, &self.limits, is_text).await,
+        };
         Ok(HttpHop {
             url: target.url.to_string(),
             peer,

@@ -6,16 +6,21 @@
 
 pub mod dns;
 pub mod dnssec;
+pub mod exposure;
 pub mod http;
 pub mod mail;
+pub mod ports;
+pub mod ssh;
 pub mod tls;
 
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
+use crate::evidence::exposure::{PortScanEvidence, SshEvidence};
 use crate::evidence::{
-    DnssecEvidence, EVIDENCE_VERSION, Evidence, HttpEvidence, MailEvidence, TlsEvidence,
+    DnssecEvidence, EVIDENCE_VERSION, Evidence, ExposureEvidence, HttpEvidence, MailEvidence,
+    TlsEvidence,
 };
 use crate::net::{Resolver, TrustAnchors, Validator};
 use crate::target::Target;
@@ -62,6 +67,8 @@ pub struct ProbeConfig {
     /// The validating lookup path of the DNSSEC probe; `None` when no DNS query may be sent
     /// (`--no-dns`), and the probe does not run.
     pub dnssec: Option<Validator>,
+    /// The port scan to run; `None` (the default) sends no connection beyond the web ports.
+    pub port_scan: Option<ports::PortScanOptions>,
 }
 
 /// Options of the mail probe.
@@ -122,12 +129,35 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
             dnssec::probe(validator, &target.host, mail_domain.as_deref()).await;
         }
     };
-    let (http, tls, caa, mail, validated) = tokio::join!(
-        tokio::time::timeout_at(hard_stop, http_probe.run(target)),
+    // The path requests go to the origin the HTTP chains ended on, so they follow them.
+    let web_probe = async {
+        let http = http_probe.run(target).await;
+        let mut exposure = ExposureEvidence::default();
+        match exposure::origin_of(&http) {
+            Ok(_) if !exposure::fits_before(deadline) => {
+                exposure.paths_skipped =
+                    Some("too little time left before the audit deadline".to_string());
+            }
+            Ok(origin) => {
+                exposure.paths = Some(exposure::probe_paths(&http_probe, &origin).await);
+            }
+            Err(reason) => exposure.paths_skipped = Some(reason),
+        }
+        (http, exposure)
+    };
+    let port_probe = async {
+        match &config.port_scan {
+            Some(options) => Some(scan_ports(target, options, &resolver, deadline).await),
+            None => None,
+        }
+    };
+    let (web, tls, caa, mail, validated, port_scan) = tokio::join!(
+        tokio::time::timeout_at(hard_stop, web_probe),
         tokio::time::timeout_at(hard_stop, tls_scan),
         tokio::time::timeout_at(deadline, dns::caa(&resolver, &target.host)),
         tokio::time::timeout_at(deadline, mail_probe),
         tokio::time::timeout_at(deadline, dnssec_probe),
+        tokio::time::timeout_at(hard_stop, port_probe),
     );
     if caa.is_err() {
         deadline_exceeded.push("dns".to_string());
@@ -150,10 +180,18 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
             mta_sts_policy: None,
         })
     });
-    let http = http.unwrap_or_else(|_| {
+    let (http, mut exposure) = web.unwrap_or_else(|_| {
         deadline_exceeded.push("http".to_string());
-        HttpEvidence::default()
+        (HttpEvidence::default(), ExposureEvidence::default())
     });
+    match port_scan {
+        Ok(Some((scan, ssh))) => {
+            exposure.port_scan = Some(scan);
+            exposure.ssh = ssh;
+        }
+        Ok(None) => {}
+        Err(_) => deadline_exceeded.push("port_scan".to_string()),
+    }
     let tls = tls.unwrap_or_else(|_| {
         deadline_exceeded.push("tls".to_string());
         None
@@ -168,8 +206,56 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
         tls,
         mail,
         dnssec,
+        exposure: Some(exposure),
         deadline_exceeded,
     }
+}
+
+/// Scans the target's addresses (at most [`ports::MAX_ADDRESSES`]), then asks every port that
+/// identified itself as SSH for its authentication methods.
+async fn scan_ports(
+    target: &Target,
+    options: &ports::PortScanOptions,
+    resolver: &Resolver,
+    deadline: Instant,
+) -> (PortScanEvidence, Vec<SshEvidence>) {
+    let mut evidence = PortScanEvidence {
+        addresses: Vec::new(),
+        ports: options.ports.clone(),
+        allowlist: options.allowlist.clone(),
+        rate_per_second: options.rate_per_second,
+        connect_timeout_ms: u64::try_from(options.connect_timeout.as_millis()).unwrap_or(u64::MAX),
+        results: Vec::new(),
+        error: None,
+    };
+    let addresses = match resolver.addresses(&target.host, target.https_port).await {
+        Ok(found) => {
+            let mut ips: Vec<std::net::IpAddr> = Vec::new();
+            for ip in found.iter().map(std::net::SocketAddr::ip) {
+                if !ips.contains(&ip) && ips.len() < ports::MAX_ADDRESSES {
+                    ips.push(ip);
+                }
+            }
+            ips
+        }
+        Err(error) => {
+            evidence.error = Some(error);
+            return (evidence, Vec::new());
+        }
+    };
+    evidence.addresses = addresses.iter().map(ToString::to_string).collect();
+    evidence.results = ports::scan(&addresses, options, deadline).await;
+    let mut ssh = Vec::new();
+    for result in &evidence.results {
+        let speaks_ssh = result
+            .banner
+            .as_deref()
+            .is_some_and(|b| b.starts_with("SSH-"));
+        if let (true, Ok(ip)) = (speaks_ssh, result.address.parse::<std::net::IpAddr>()) {
+            ssh.push(self::ssh::probe(std::net::SocketAddr::new(ip, result.port), deadline).await);
+        }
+    }
+    (evidence, ssh)
 }
 
 /// Scans the target's HTTPS endpoint (its first address).
