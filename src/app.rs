@@ -203,10 +203,17 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
     let mut targets: Vec<Target> = args
         .targets
         .iter()
-        .map(|t| Target::parse(t).map_err(|e| usage(format!("error: {e}"))))
+        .map(|t| Target::parse_as(t, args.starttls).map_err(|e| usage(format!("error: {e}"))))
         .collect::<Result<_>>()?;
     if let Some(path) = &args.targets_file {
-        targets.extend(read_targets_file(path)?);
+        for target in read_targets_file(path)? {
+            // `--starttls` applies to the file's `host` and `host:port` lines too.
+            targets.push(match (args.starttls, target.starttls) {
+                (Some(protocol), None) => Target::parse_as(&target.input, Some(protocol))
+                    .map_err(|e| usage(format!("error: {e}")))?,
+                _ => target,
+            });
+        }
     }
     if targets.is_empty() {
         return Err(usage("error: no targets (the targets file has none)"));
@@ -253,6 +260,7 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
         mail: crate::probe::MailOptions {
             domain: args.mail.mail_domain.clone(),
             dkim_selectors: args.mail.dkim_selectors.clone(),
+            max_mx: args.mail.max_mx,
         },
         dnssec,
     };

@@ -324,6 +324,13 @@ impl Facts {
         if let Some(observed) = &evidence.mail {
             mail.dnssec =
                 dnssec::derive_mail(evidence.dnssec.as_ref(), &observed.domain, &mut unobserved);
+            mail::mx_tls::derive(
+                &mut mail,
+                observed,
+                evidence.dnssec.as_ref(),
+                now,
+                &mut unobserved,
+            );
         }
         let tls = match &evidence.tls {
             Some(scan) => {

@@ -28,6 +28,7 @@ pub mod dns;
 pub mod legacy;
 pub mod ocsp;
 pub mod rsa;
+pub mod starttls;
 
 pub use certs::{LabCert, LabChain, LabKey};
 
@@ -118,7 +119,7 @@ impl Default for LabTls {
 
 impl LabTls {
     /// The rustls server configuration for these settings.
-    fn server_config(
+    pub(crate) fn server_config(
         &self,
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
