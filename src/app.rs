@@ -360,11 +360,19 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
     let legacy = crate::lab::legacy::LegacyServer::start(crate::demo::legacy_endpoint())
         .await
         .context("cannot start the demo's legacy endpoint")?;
+    let mx = crate::lab::starttls::StarttlsServer::start(crate::demo::mx_endpoint())
+        .await
+        .context("cannot start the demo's MX host")?;
     let mut overrides = lab.connect_overrides();
     overrides.push(crate::net::ConnectOverride {
         host: crate::demo::LEGACY_HOST.to_string(),
         port: 443,
         addr: legacy.addr,
+    });
+    overrides.push(crate::net::ConnectOverride {
+        host: crate::demo::DEMO_MX.to_string(),
+        port: crate::probe::mx::SMTP_PORT,
+        addr: mx.addr,
     });
     // The demo's own DNS server answers the mail and CAA lookups; addresses still come from the
     // overrides, and no query leaves the machine.
@@ -379,6 +387,7 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
     let anchors = DnssecAnchors::parse(&anchor, "the demo zone's key")
         .context("cannot make the demo DNSSEC key")?;
     let zone = crate::demo::demo_zone(&rcgen::PublicKeyData::subject_public_key_info(&dkim_key))
+        .and_then(|zone| crate::demo::demo_tlsa(zone, mx.served.first().map_or(&[], Vec::as_slice)))
         .context("cannot build the demo zone")?
         .signed(zone_key);
     let dns = crate::lab::dns::LabDns::start(vec![zone])
@@ -388,9 +397,17 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         .map_err(|e| usage(format!("error: {e}")))?;
     let validator = Validator::new(&[dns.addr], anchors, Duration::from_secs(2))
         .map_err(|e| usage(format!("error: {e}")))?;
+    // The lab site's CA and the MX host's.
+    let trust = match lab.trust() {
+        TrustAnchors::Custom(mut roots) => {
+            roots.extend(mx.ca_der.clone());
+            TrustAnchors::Custom(roots)
+        }
+        other => other,
+    };
     let config = ProbeConfig {
         resolver,
-        trust: lab.trust(),
+        trust,
         timeout: Duration::from_secs(10),
         limits: Limits::default(),
         tls: crate::probe::tls::TlsLimits::default(),

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -62,6 +63,8 @@ pub struct StarttlsServer {
     pub addr: SocketAddr,
     /// The lab CA that issued the rustls certificate (PEM); absent for the legacy backend.
     pub ca_pem: Option<String>,
+    /// The same CA certificate, DER, as a trust anchor.
+    pub ca_der: Option<CertificateDer<'static>>,
     /// The chain the rustls backend serves, DER, leaf first; empty for the legacy backend.
     pub served: Vec<Vec<u8>>,
     task: JoinHandle<()>,
@@ -81,19 +84,20 @@ enum Tls {
 impl StarttlsServer {
     /// Starts `site` on a random port of 127.0.0.1.
     pub async fn start(site: StarttlsSite) -> Result<Self, LabError> {
-        let (tls, ca_pem, served) = match &site.backend {
+        let (tls, ca, served) = match &site.backend {
             Backend::Rustls(settings) => {
                 let issued = certs::issue(&site.host, &settings.cert)?;
                 let served = issued.served.iter().map(|c| c.to_vec()).collect();
                 let config = settings.server_config(issued.served, issued.key, issued.ocsp)?;
                 (
                     Tls::Rustls(TlsAcceptor::from(Arc::new(config))),
-                    Some(issued.root_pem),
+                    Some((issued.root_pem, issued.root)),
                     served,
                 )
             }
             Backend::Legacy(config) => (Tls::Legacy(Arc::new(config.clone())), None, Vec::new()),
         };
+        let (ca_pem, ca_der) = ca.unzip();
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let tls = Arc::new(tls);
@@ -117,6 +121,7 @@ impl StarttlsServer {
         Ok(Self {
             addr,
             ca_pem,
+            ca_der,
             served,
             task,
         })
