@@ -109,7 +109,8 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
     let mut deadline_exceeded = Vec::new();
     // A safety margin past the deadline: probes time themselves out, this only catches a bug.
     let hard_stop = deadline + Duration::from_secs(2);
-    let tls_scan = scan_tls(target, config, &resolver, deadline);
+    // Boxed: the scans are large futures, and a worker thread's stack is small.
+    let tls_scan = Box::pin(scan_tls(target, config, &resolver, deadline));
     let mail_domain = config.mail.domain_for(target);
     // IP literals have no DNSSEC status.
     let validator = config
@@ -117,7 +118,7 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
         .as_ref()
         .filter(|_| target.host.parse::<std::net::IpAddr>().is_err())
         .map(Validator::recording);
-    let mail_probe = async {
+    let mail_probe = Box::pin(async {
         let domain = mail_domain.as_ref()?;
         let observed = tokio::time::timeout_at(
             deadline,
@@ -144,12 +145,12 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
             limits: config.tls,
             max_mx: config.mail.max_mx,
         };
-        match tokio::time::timeout_at(hard_stop, mx_probe.run(&hosts)).await {
+        match tokio::time::timeout_at(hard_stop, Box::pin(mx_probe.run(&hosts))).await {
             Ok(mx) => observed.mx = mx,
             Err(_) => return Some(Ok((observed, false))),
         }
         Some(Ok((observed, true)))
-    };
+    });
     let dnssec_probe = async {
         if let Some(validator) = &validator {
             dnssec::probe(validator, &target.host, mail_domain.as_deref()).await;
@@ -255,7 +256,11 @@ async fn scan_tls(
             let ready = starttls
                 .as_ref()
                 .is_none_or(|s| matches!(s.outcome, StarttlsOutcome::Ready { .. }));
-            let tls = if ready { Some(scan.run().await) } else { None };
+            let tls = if ready {
+                Some(Box::pin(scan.run()).await)
+            } else {
+                None
+            };
             (tls, starttls)
         }
         Err(error) => (Some(TlsEvidence {

@@ -106,7 +106,8 @@ impl MxProbe<'_> {
         );
         evidence.starttls = starttls;
         if ready {
-            let tls = scan.run().await;
+            // Boxed: a TLS scan is a large future.
+            let tls = Box::pin(scan.run()).await;
             evidence.ta_checks = ta_checks(&tls, &mx.host);
             evidence.tls = Some(tls);
         }
