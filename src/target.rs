@@ -193,10 +193,21 @@ mod tests {
         let target = Target::parse("smtp://mx.example.test:587").unwrap();
         assert_eq!(target.https_port, 587);
         let target = Target::parse_as("imap.example.test", Some(StarttlsProtocol::Imap)).unwrap();
-        assert_eq!((target.starttls, target.https_port), (Some(StarttlsProtocol::Imap), 143));
+        assert_eq!(
+            (target.starttls, target.https_port),
+            (Some(StarttlsProtocol::Imap), 143)
+        );
         let target = Target::parse_as("127.0.0.1:1110", Some(StarttlsProtocol::Pop3)).unwrap();
-        assert_eq!((target.host.as_str(), target.https_port), ("127.0.0.1", 1110));
-        assert_eq!(Target::parse("ftp://files.example.test").unwrap().https_port, 21);
+        assert_eq!(
+            (target.host.as_str(), target.https_port),
+            ("127.0.0.1", 1110)
+        );
+        assert_eq!(
+            Target::parse("ftp://files.example.test")
+                .unwrap()
+                .https_port,
+            21
+        );
         assert!(matches!(
             Target::parse_as("https://example.test", Some(StarttlsProtocol::Smtp)),
             Err(TargetError::Invalid { .. })

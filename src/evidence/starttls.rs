@@ -145,7 +145,10 @@ mod tests {
                 serde_json::Value::from(protocol.as_str())
             );
         }
-        assert_eq!(StarttlsProtocol::from_name("IMAP"), Some(StarttlsProtocol::Imap));
+        assert_eq!(
+            StarttlsProtocol::from_name("IMAP"),
+            Some(StarttlsProtocol::Imap)
+        );
         assert!("http".parse::<StarttlsProtocol>().is_err());
         assert_eq!(StarttlsProtocol::Pop3.default_port(), 110);
     }
@@ -158,7 +161,10 @@ mod tests {
         };
         let json = serde_json::to_value(&outcome).unwrap();
         assert_eq!(json["kind"], "refused");
-        assert_eq!(serde_json::from_value::<StarttlsOutcome>(json).unwrap(), outcome);
+        assert_eq!(
+            serde_json::from_value::<StarttlsOutcome>(json).unwrap(),
+            outcome
+        );
         assert_eq!(
             outcome.describe(),
             "refused at starttls: 454 4.7.0 TLS not available"

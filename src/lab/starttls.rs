@@ -110,11 +110,9 @@ impl StarttlsServer {
                 let tls = Arc::clone(&tls);
                 let site = Arc::clone(&site);
                 tokio::spawn(async move {
-                    let _ = tokio::time::timeout(
-                        Duration::from_secs(10),
-                        serve(stream, &site, &tls),
-                    )
-                    .await;
+                    let _ =
+                        tokio::time::timeout(Duration::from_secs(10), serve(stream, &site, &tls))
+                            .await;
                 });
             }
         });
@@ -194,7 +192,10 @@ fn answer(
         StarttlsProtocol::Smtp => {
             if upper.starts_with("EHLO") {
                 let extension = if listed { "STARTTLS" } else { "8BITMIME" };
-                (format!("250-{host}\r\n250-PIPELINING\r\n250 {extension}\r\n"), None)
+                (
+                    format!("250-{host}\r\n250-PIPELINING\r\n250 {extension}\r\n"),
+                    None,
+                )
             } else if upper == "STARTTLS" {
                 match go {
                     Some(_) => ("220 2.0.0 Ready to start TLS\r\n".into(), go),
@@ -244,7 +245,10 @@ fn answer(
         StarttlsProtocol::Ftp => {
             if upper == "FEAT" {
                 let extension = if listed { "AUTH TLS" } else { "UTF8" };
-                (format!("211-Features:\r\n {extension}\r\n PASV\r\n211 End\r\n"), None)
+                (
+                    format!("211-Features:\r\n {extension}\r\n PASV\r\n211 End\r\n"),
+                    None,
+                )
             } else if upper == "AUTH TLS" {
                 match go {
                     Some(_) => ("234 AUTH TLS successful\r\n".into(), go),

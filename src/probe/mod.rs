@@ -248,7 +248,8 @@ async fn scan_tls(
             let Some(&addr) = addresses.first() else {
                 return (None, None);
             };
-            let mut scan = tls::TlsScan::new(addr, &target.host, &config.trust, deadline, config.tls);
+            let mut scan =
+                tls::TlsScan::new(addr, &target.host, &config.trust, deadline, config.tls);
             if let Some(protocol) = target.starttls {
                 scan = scan.with_starttls(protocol);
             }
@@ -263,15 +264,18 @@ async fn scan_tls(
             };
             (tls, starttls)
         }
-        Err(error) => (Some(TlsEvidence {
-            endpoint: format!("{}:{}", target.host, target.https_port),
-            sni: None,
-            error: Some(error),
-            attempts: Vec::new(),
-            handshakes: Vec::new(),
-            certificate_check: None,
-            vulnerabilities: Default::default(),
-        }), None),
+        Err(error) => (
+            Some(TlsEvidence {
+                endpoint: format!("{}:{}", target.host, target.https_port),
+                sni: None,
+                error: Some(error),
+                attempts: Vec::new(),
+                handshakes: Vec::new(),
+                certificate_check: None,
+                vulnerabilities: Default::default(),
+            }),
+            None,
+        ),
     }
 }
 

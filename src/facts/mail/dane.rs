@@ -69,7 +69,10 @@ pub struct TlsaFacts {
 /// The owner name of the TLSA records of an MX host: `_25._tcp.HOST` (RFC 7672 section
 /// 2.2.1).
 pub fn tlsa_name(host: &str) -> String {
-    format!("_25._tcp.{}", host.trim_end_matches('.').to_ascii_lowercase())
+    format!(
+        "_25._tcp.{}",
+        host.trim_end_matches('.').to_ascii_lowercase()
+    )
 }
 
 /// A TLSA record in presentation format, decoded.
@@ -101,7 +104,7 @@ pub fn parse_tlsa(text: &str) -> Option<Tlsa> {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || text.is_empty() {
+    if !text.len().is_multiple_of(2) || text.is_empty() {
         return None;
     }
     (0..text.len())
@@ -387,14 +390,21 @@ mod tests {
         let leaf = cert("mx.example.test");
         let other = cert("other.test");
         let chain = vec![leaf.clone()];
-        let wrong = vec![format!("3 0 1 {}", hex(&association(&other, 0, 1).unwrap()))];
+        let wrong = vec![format!(
+            "3 0 1 {}",
+            hex(&association(&other, 0, 1).unwrap())
+        )];
         let facts = derive(&lookup(DnssecProof::Secure, wrong), Some(&chain), &[]).unwrap();
         assert_eq!(facts.valid, Some(false));
         assert!(!facts.rollover);
 
         let right = vec![format!("3 0 1 {}", hex(&association(&leaf, 0, 1).unwrap()))];
-        let facts = derive(&lookup(DnssecProof::Insecure, right.clone()), Some(&chain), &[])
-            .unwrap();
+        let facts = derive(
+            &lookup(DnssecProof::Insecure, right.clone()),
+            Some(&chain),
+            &[],
+        )
+        .unwrap();
         assert!(!facts.usable);
         assert_eq!(facts.valid, None);
         assert_eq!(facts.records[0].matched, None);
@@ -424,8 +434,12 @@ mod tests {
             position: 1,
             check: ChainCheck::default(),
         }];
-        let facts =
-            derive(&lookup(DnssecProof::Secure, record.clone()), Some(&chain), &passed).unwrap();
+        let facts = derive(
+            &lookup(DnssecProof::Secure, record.clone()),
+            Some(&chain),
+            &passed,
+        )
+        .unwrap();
         assert_eq!(facts.valid, Some(true));
         assert_eq!(facts.records[0].matched_certificate, Some(1));
         let failed = [TaCheck {

@@ -261,7 +261,9 @@ fn tls_facts(
             .find(|a| a.purpose == "protocol")
             .map(|a| describe_reply(&a.reply))
             .unwrap_or_else(|| "no hello was answered".to_string());
-        facts.starttls_error = Some(format!("no TLS version is accepted after STARTTLS: {first}"));
+        facts.starttls_error = Some(format!(
+            "no TLS version is accepted after STARTTLS: {first}"
+        ));
     }
     facts.protocols = Some(tls.protocols.clone());
     facts.highest_protocol = tls.highest_protocol.clone();
@@ -302,7 +304,10 @@ fn tls_facts(
         CertDerivation::Facts(cert) => Some(MxCertFacts {
             trusted: cert.trusted,
             trust_error: cert.trust_error,
-            name_matches: cert.san.iter().any(|name| name_covers(name, &evidence.host)),
+            name_matches: cert
+                .san
+                .iter()
+                .any(|name| name_covers(name, &evidence.host)),
             days_until_expiry: cert.days_until_expiry,
             key_type: cert.key.kind.clone(),
             key_bits: cert.key.bits,
@@ -410,7 +415,8 @@ fn judge_mta_sts(
                 .and_then(|e| serde_json::to_value(e).ok())
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_else(|| "untrusted".to_string());
-            sts.invalid_certificate_mx.push(format!("{}: {why}", mx.host));
+            sts.invalid_certificate_mx
+                .push(format!("{}: {why}", mx.host));
         }
     }
     if judged == 0 {

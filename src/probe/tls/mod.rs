@@ -23,7 +23,9 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::evidence::tls::{HandshakeRecord, TlsAttempt, TlsEvidence, TlsReply};
-use crate::evidence::{FailureKind, ProbeError, StarttlsEvidence, StarttlsOutcome, StarttlsProtocol};
+use crate::evidence::{
+    FailureKind, ProbeError, StarttlsEvidence, StarttlsOutcome, StarttlsProtocol,
+};
 use crate::net::TrustAnchors;
 use crate::tls_registry::{self, Protocol, SSL2_CIPHERS};
 use hello::ClientHelloSpec;
@@ -126,8 +128,7 @@ impl<'a> TlsScan<'a> {
             }
         };
         Some(
-            starttls::negotiate(&mut stream, protocol, deadline, self.limits.max_reply_bytes)
-                .await,
+            starttls::negotiate(&mut stream, protocol, deadline, self.limits.max_reply_bytes).await,
         )
     }
 

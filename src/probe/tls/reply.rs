@@ -139,10 +139,7 @@ pub(crate) async fn open(
             StarttlsOutcome::NotOffered | StarttlsOutcome::Refused { .. } => FailureKind::Other,
         };
         return Err(TlsReply::ConnectFailed {
-            error: ProbeError::new(
-                kind,
-                format!("STARTTLS {}", evidence.outcome.describe()),
-            ),
+            error: ProbeError::new(kind, format!("STARTTLS {}", evidence.outcome.describe())),
         });
     }
     Ok(stream)

@@ -14,8 +14,8 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::reply::{Flight, Want, io_reply, open, parse_flight};
-use crate::evidence::StarttlsProtocol;
 use super::wire::Reader;
+use crate::evidence::StarttlsProtocol;
 use crate::evidence::tls::{ServerHelloInfo, TlsReply};
 use crate::evidence::vuln::RecordReply;
 use crate::tls_registry::alert_name;

@@ -17,7 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::evidence::{FailureKind, ProbeError, StarttlsEvidence, StarttlsOutcome, StarttlsProtocol};
+use crate::evidence::{
+    FailureKind, ProbeError, StarttlsEvidence, StarttlsOutcome, StarttlsProtocol,
+};
 
 /// The name sent with `EHLO`: a reserved name (RFC 2606) that says who is asking.
 pub const EHLO_NAME: &str = "secaudit.invalid";
@@ -247,7 +249,13 @@ async fn ftp(c: &mut Conversation<'_>) -> Step<StarttlsOutcome> {
                 .filter(|l| l.starts_with(' '))
                 .map(|l| l.trim().to_ascii_uppercase()),
         );
-        if !c.lists("AUTH TLS") && !c.evidence.capabilities.iter().any(|f| f.starts_with("AUTH ") && f.contains("TLS")) {
+        if !c.lists("AUTH TLS")
+            && !c
+                .evidence
+                .capabilities
+                .iter()
+                .any(|f| f.starts_with("AUTH ") && f.contains("TLS"))
+        {
             return Ok(StarttlsOutcome::NotOffered);
         }
     }
@@ -540,7 +548,10 @@ mod tests {
 
         let addr = scripted(vec![
             (None, b"220 mx.test\n"),
-            (Some("EHLO secaudit.invalid"), b"250-mx.test\n250 8BITMIME\n"),
+            (
+                Some("EHLO secaudit.invalid"),
+                b"250-mx.test\n250 8BITMIME\n",
+            ),
         ])
         .await;
         assert_eq!(
@@ -550,7 +561,10 @@ mod tests {
 
         let addr = scripted(vec![
             (None, b"220 mx.test\r\n"),
-            (Some("EHLO secaudit.invalid"), b"250-mx.test\r\n250 STARTTLS\r\n"),
+            (
+                Some("EHLO secaudit.invalid"),
+                b"250-mx.test\r\n250 STARTTLS\r\n",
+            ),
             (Some("STARTTLS"), b"454 4.7.0 TLS not available\r\n"),
         ])
         .await;
@@ -601,7 +615,10 @@ mod tests {
         ])
         .await;
         let evidence = run(addr, StarttlsProtocol::Imap).await;
-        assert_eq!(evidence.capabilities, ["IMAP4REV1", "STARTTLS", "LOGINDISABLED"]);
+        assert_eq!(
+            evidence.capabilities,
+            ["IMAP4REV1", "STARTTLS", "LOGINDISABLED"]
+        );
         assert!(matches!(evidence.outcome, StarttlsOutcome::Ready { .. }));
 
         let addr = scripted(vec![
@@ -626,7 +643,10 @@ mod tests {
 
         let addr = scripted(vec![
             (None, b"220 FTP ready\r\n"),
-            (Some("FEAT"), b"211-Features:\r\n AUTH TLS\r\n PBSZ\r\n211 End\r\n"),
+            (
+                Some("FEAT"),
+                b"211-Features:\r\n AUTH TLS\r\n PBSZ\r\n211 End\r\n",
+            ),
             (Some("AUTH TLS"), b"234 AUTH TLS OK.\r\n"),
         ])
         .await;
