@@ -433,6 +433,66 @@ fn judge_mta_sts(
 mod tests {
     use super::*;
 
+    fn mx(host: &str, trusted: bool) -> MxFacts {
+        MxFacts {
+            preference: 10,
+            host: host.to_string(),
+            tls: Some(MxTlsFacts {
+                certificate: Some(MxCertFacts {
+                    trusted,
+                    trust_error: (!trusted).then_some(TrustError::HostnameMismatch),
+                    name_matches: trusted,
+                    days_until_expiry: 30,
+                    key_type: "ec".into(),
+                    key_bits: 256,
+                    weak_signature_hash: false,
+                }),
+                ..MxTlsFacts::default()
+            }),
+            dane: None,
+        }
+    }
+
+    #[test]
+    fn mta_sts_judges_the_certificates_of_covered_hosts_only() {
+        let mut unobserved = BTreeMap::new();
+        let mut sts = MtaStsFacts {
+            present: true,
+            policy_fetched: Some(true),
+            mx: vec!["*.example.test".into()],
+            ..MtaStsFacts::default()
+        };
+        let hosts = [
+            mx("mx1.example.test", true),
+            mx("mx2.example.test", false),
+            // Not covered by the policy: its certificate does not matter to MTA-STS senders.
+            mx("backup.elsewhere.test", false),
+        ];
+        judge_mta_sts(&mut sts, &hosts, &mut unobserved);
+        assert_eq!(sts.mx_certificates_valid, Some(false));
+        assert_eq!(
+            sts.invalid_certificate_mx,
+            ["mx2.example.test: hostname_mismatch"]
+        );
+
+        let mut sts = MtaStsFacts {
+            policy_fetched: Some(true),
+            mx: vec!["mx1.example.test".into()],
+            ..MtaStsFacts::default()
+        };
+        judge_mta_sts(&mut sts, &hosts[..1], &mut unobserved);
+        assert_eq!(sts.mx_certificates_valid, Some(true));
+
+        let mut sts = MtaStsFacts {
+            policy_fetched: Some(true),
+            mx: vec!["other.test".into()],
+            ..MtaStsFacts::default()
+        };
+        judge_mta_sts(&mut sts, &hosts, &mut unobserved);
+        assert_eq!(sts.mx_certificates_valid, None);
+        assert!(unobserved.contains_key("mail.mta_sts.mx_certificates_valid"));
+    }
+
     #[test]
     fn wildcards_cover_one_label() {
         assert!(name_covers("mx1.example.test", "MX1.example.test."));
