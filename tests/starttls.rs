@@ -665,5 +665,10 @@ async fn single_smtp_endpoint_by_url_and_flag() {
     let evidence: Value =
         serde_json::from_str(&std::fs::read_to_string(&dir_evidence).unwrap()).unwrap();
     assert_eq!(evidence["starttls"]["outcome"]["kind"], "not_offered");
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        report["facts"]["unobserved"]["tls"],
+        "imap STARTTLS: STARTTLS not offered"
+    );
     assert_eq!(evidence["target"]["starttls"], "imap");
 }

@@ -301,7 +301,7 @@ impl Facts {
                 }
             },
             None => {
-                unobserved.insert("cert".to_string(), "the TLS scan did not run".to_string());
+                unobserved.insert("cert".to_string(), no_scan_reason(evidence));
                 None
             }
         };
@@ -339,7 +339,7 @@ impl Facts {
                 Some(derived.facts)
             }
             None => {
-                unobserved.insert("tls".to_string(), "the TLS scan did not run".to_string());
+                unobserved.insert("tls".to_string(), no_scan_reason(evidence));
                 None
             }
         };
@@ -361,6 +361,19 @@ impl Facts {
     /// The fact tree as JSON, the form rules are evaluated against.
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Why there is no TLS scan: the STARTTLS conversation of an endpoint target that did not get
+/// as far as TLS, or the scan not running at all.
+fn no_scan_reason(evidence: &Evidence) -> String {
+    match &evidence.starttls {
+        Some(conversation) => format!(
+            "{} STARTTLS: {}",
+            conversation.protocol,
+            conversation.outcome.describe()
+        ),
+        None => "the TLS scan did not run".to_string(),
     }
 }
 
