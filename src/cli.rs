@@ -109,9 +109,15 @@ pub struct CtUpdateArgs {
 /// `secaudit audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Host name, host:port (the port is HTTPS's) or URL.
+    /// Host name, host:port (the port is HTTPS's) or URL; `smtp://`, `imap://`, `pop3://` and
+    /// `ftp://` URLs audit that STARTTLS endpoint's TLS (no HTTP).
     #[arg(required_unless_present = "targets_file", value_name = "TARGET")]
     pub targets: Vec<String>,
+    /// Treat every target as an endpoint of this STARTTLS protocol (smtp, imap, pop3, ftp):
+    /// `host` or `host:port` (default port 25, 143, 110, 21); its TLS is scanned through the
+    /// protocol's preamble and no HTTP request is made.
+    #[arg(long, value_name = "PROTOCOL")]
+    pub starttls: Option<crate::evidence::StarttlsProtocol>,
     /// Read more targets from FILE: one per line, `#` starts a comment.
     #[arg(long, value_name = "FILE")]
     pub targets_file: Option<PathBuf>,
@@ -171,6 +177,10 @@ pub struct MailArgs {
     /// Repeatable.
     #[arg(long = "dkim-selector", value_name = "SELECTOR", value_parser = parse_selector)]
     pub dkim_selectors: Vec<String>,
+    /// Most MX hosts (by preference) whose STARTTLS, TLS and DANE are probed on port 25, all
+    /// at once, each with its own --max-connections-per-host; 0 probes none.
+    #[arg(long, value_name = "N", default_value_t = crate::probe::mx::DEFAULT_MAX_MX, value_parser = parse_max_mx)]
+    pub max_mx: usize,
 }
 
 /// The port scan: off unless asked for, because it connects to ports the target's owner may not
@@ -409,6 +419,13 @@ fn parse_connections(text: &str) -> Result<usize, String> {
     }
 }
 
+fn parse_max_mx(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n @ 0..=20) => Ok(n),
+        _ => Err("expected a number of MX hosts from 0 to 20".to_string()),
+    }
+}
+
 fn parse_timeout(text: &str) -> Result<f64, String> {
     let secs: f64 = text
         .parse()
@@ -454,6 +471,8 @@ mod tests {
             "s2024",
             "--dkim-selector",
             "google",
+            "--max-mx",
+            "3",
         ])
         .unwrap();
         let Command::Audit(args) = cli.command else {
@@ -477,6 +496,16 @@ mod tests {
         assert_eq!(args.gate.fail_on, Some(SeverityArg::High));
         assert_eq!(args.mail.mail_domain.as_deref(), Some("example.test"));
         assert_eq!(args.mail.dkim_selectors, ["s2024", "google"]);
+        assert_eq!(args.mail.max_mx, 3);
+        assert_eq!(args.starttls, None);
+        let cli =
+            Cli::try_parse_from(["secaudit", "audit", "mx.example.test", "--starttls", "SMTP"])
+                .unwrap();
+        let Command::Audit(args) = cli.command else {
+            panic!("expected audit")
+        };
+        assert_eq!(args.starttls, Some(crate::evidence::StarttlsProtocol::Smtp));
+        assert_eq!(args.mail.max_mx, 5);
     }
 
     #[test]
@@ -491,6 +520,8 @@ mod tests {
         assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--ports", "22,0"]).is_err());
         assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--ports", "70000"]).is_err());
         assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--scan-rate", "0"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--max-mx", "99"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--starttls", "http"]).is_err());
     }
 
     #[test]

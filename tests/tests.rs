@@ -16,6 +16,7 @@ mod mail;
 mod observatory;
 mod packs;
 mod reports;
+mod starttls;
 mod tls;
 mod util;
 mod vendors;

@@ -12,6 +12,7 @@ pub mod dnssec;
 pub mod exposure;
 mod http;
 mod mail;
+pub mod starttls;
 pub mod tls;
 pub mod txt;
 pub mod vuln;
@@ -22,7 +23,8 @@ pub use http::{
     BodySample, ChainEnd, CompressionEvidence, CorsEvidence, FetchChain, HeaderLine, HttpEvidence,
     HttpHop,
 };
-pub use mail::MailEvidence;
+pub use mail::{MailEvidence, MxEvidence, TaCheck};
+pub use starttls::{StarttlsEvidence, StarttlsOutcome, StarttlsProtocol};
 pub use tls::TlsEvidence;
 
 use schemars::JsonSchema;
@@ -62,6 +64,10 @@ pub struct Evidence {
     /// from before them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exposure: Option<ExposureEvidence>,
+    /// The STARTTLS conversation of a single-endpoint audit (`smtp://HOST`, `--starttls`);
+    /// absent for an HTTPS target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<StarttlsEvidence>,
     /// Probes that were still running when the per-target deadline passed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deadline_exceeded: Vec<String>,
@@ -81,6 +87,10 @@ pub struct TargetEvidence {
     pub http_port: u16,
     /// Path requested on both schemes.
     pub path: String,
+    /// The STARTTLS protocol of a single-endpoint audit; `https_port` is then that endpoint's
+    /// port and no HTTP request is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<StarttlsProtocol>,
 }
 
 /// One DNS question and what came back.

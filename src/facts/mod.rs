@@ -316,7 +316,7 @@ impl Facts {
                 }
             },
             None => {
-                unobserved.insert("cert".to_string(), "the TLS scan did not run".to_string());
+                unobserved.insert("cert".to_string(), no_scan_reason(evidence));
                 None
             }
         };
@@ -362,6 +362,13 @@ impl Facts {
         if let Some(observed) = &evidence.mail {
             mail.dnssec =
                 dnssec::derive_mail(evidence.dnssec.as_ref(), &observed.domain, &mut unobserved);
+            mail::mx_tls::derive(
+                &mut mail,
+                observed,
+                evidence.dnssec.as_ref(),
+                now,
+                &mut unobserved,
+            );
         }
         match evidence
             .http
@@ -396,7 +403,7 @@ impl Facts {
                 Some(derived.facts)
             }
             None => {
-                unobserved.insert("tls".to_string(), "the TLS scan did not run".to_string());
+                unobserved.insert("tls".to_string(), no_scan_reason(evidence));
                 None
             }
         };
@@ -419,6 +426,19 @@ impl Facts {
     /// The fact tree as JSON, the form rules are evaluated against.
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Why there is no TLS scan: the STARTTLS conversation of an endpoint target that did not get
+/// as far as TLS, or the scan not running at all.
+fn no_scan_reason(evidence: &Evidence) -> String {
+    match &evidence.starttls {
+        Some(conversation) => format!(
+            "{} STARTTLS: {}",
+            conversation.protocol,
+            conversation.outcome.describe()
+        ),
+        None => "the TLS scan did not run".to_string(),
     }
 }
 

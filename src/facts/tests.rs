@@ -35,6 +35,7 @@ fn evidence(headers: Vec<(String, String)>, html: String) -> Evidence {
             https_port: 443,
             http_port: 80,
             path: "/".into(),
+            starttls: None,
         },
         dns: Vec::new(),
         http: HttpEvidence {
@@ -55,6 +56,7 @@ fn evidence(headers: Vec<(String, String)>, html: String) -> Evidence {
         tls: None,
         mail: None,
         dnssec: None,
+        starttls: None,
         deadline_exceeded: Vec::new(),
     }
 }

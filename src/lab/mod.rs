@@ -29,6 +29,7 @@ pub mod legacy;
 pub mod ocsp;
 pub mod rsa;
 pub mod ssh;
+pub mod starttls;
 
 pub use certs::{LabCert, LabChain, LabKey};
 
@@ -160,7 +161,7 @@ impl Default for LabTls {
 
 impl LabTls {
     /// The rustls server configuration for these settings.
-    fn server_config(
+    pub(crate) fn server_config(
         &self,
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
