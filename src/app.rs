@@ -203,10 +203,17 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
     let mut targets: Vec<Target> = args
         .targets
         .iter()
-        .map(|t| Target::parse(t).map_err(|e| usage(format!("error: {e}"))))
+        .map(|t| Target::parse_as(t, args.starttls).map_err(|e| usage(format!("error: {e}"))))
         .collect::<Result<_>>()?;
     if let Some(path) = &args.targets_file {
-        targets.extend(read_targets_file(path)?);
+        for target in read_targets_file(path)? {
+            // `--starttls` applies to the file's `host` and `host:port` lines too.
+            targets.push(match (args.starttls, target.starttls) {
+                (Some(protocol), None) => Target::parse_as(&target.input, Some(protocol))
+                    .map_err(|e| usage(format!("error: {e}")))?,
+                _ => target,
+            });
+        }
     }
     if targets.is_empty() {
         return Err(usage("error: no targets (the targets file has none)"));
@@ -253,10 +260,16 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
         mail: crate::probe::MailOptions {
             domain: args.mail.mail_domain.clone(),
             dkim_selectors: args.mail.dkim_selectors.clone(),
+            max_mx: args.mail.max_mx,
         },
         dnssec,
+        port_scan: None,
     };
     let ct_logs = load_ct_logs(&args.ct)?;
+    let config = ProbeConfig {
+        port_scan: port_scan_options(&args.scan),
+        ..config
+    };
     // JSON Lines is written as each target finishes; the other formats once all are done.
     let mut streams = open_sinks(&args.output, |f| f == Format::Jsonl)?;
     let mut built: Vec<Option<Report>> = vec![None; targets.len()];
@@ -289,6 +302,35 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
     }
     let reports: Vec<Report> = built.into_iter().flatten().collect();
     finish(&reports, &args.output, &args.gate, &[Format::Jsonl])
+}
+
+/// The port scan asked for on the command line: the scanned set is `--scan-ports` (or the
+/// default set) plus the allowlist; the allowlist is `--ports`, else the web ports.
+fn port_scan_options(args: &crate::cli::ScanArgs) -> Option<crate::probe::ports::PortScanOptions> {
+    use crate::probe::ports;
+    if !args.requested() {
+        return None;
+    }
+    let mut allowlist = if args.ports.is_empty() {
+        vec![80, 443]
+    } else {
+        args.ports.clone()
+    };
+    allowlist.sort_unstable();
+    allowlist.dedup();
+    let mut scanned = if args.scan_ports.is_empty() {
+        ports::DEFAULT_PORTS.to_vec()
+    } else {
+        args.scan_ports.clone()
+    };
+    scanned.extend_from_slice(&allowlist);
+    scanned.sort_unstable();
+    scanned.dedup();
+    Some(ports::PortScanOptions {
+        ports: scanned,
+        rate_per_second: args.scan_rate,
+        ..ports::PortScanOptions::with_allowlist(allowlist)
+    })
 }
 
 /// Reads and parses a `--targets-file`, reporting every bad line.
@@ -352,11 +394,19 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
     let legacy = crate::lab::legacy::LegacyServer::start(crate::demo::legacy_endpoint())
         .await
         .context("cannot start the demo's legacy endpoint")?;
+    let mx = crate::lab::starttls::StarttlsServer::start(crate::demo::mx_endpoint())
+        .await
+        .context("cannot start the demo's MX host")?;
     let mut overrides = lab.connect_overrides();
     overrides.push(crate::net::ConnectOverride {
         host: crate::demo::LEGACY_HOST.to_string(),
         port: 443,
         addr: legacy.addr,
+    });
+    overrides.push(crate::net::ConnectOverride {
+        host: crate::demo::DEMO_MX.to_string(),
+        port: crate::probe::mx::SMTP_PORT,
+        addr: mx.addr,
     });
     // The demo's own DNS server answers the mail and CAA lookups; addresses still come from the
     // overrides, and no query leaves the machine.
@@ -371,6 +421,7 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
     let anchors = DnssecAnchors::parse(&anchor, "the demo zone's key")
         .context("cannot make the demo DNSSEC key")?;
     let zone = crate::demo::demo_zone(&rcgen::PublicKeyData::subject_public_key_info(&dkim_key))
+        .and_then(|zone| crate::demo::demo_tlsa(zone, mx.served.first().map_or(&[], Vec::as_slice)))
         .context("cannot build the demo zone")?
         .signed(zone_key);
     let dns = crate::lab::dns::LabDns::start(vec![zone])
@@ -380,14 +431,23 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         .map_err(|e| usage(format!("error: {e}")))?;
     let validator = Validator::new(&[dns.addr], anchors, Duration::from_secs(2))
         .map_err(|e| usage(format!("error: {e}")))?;
+    // The lab site's CA and the MX host's.
+    let trust = match lab.trust() {
+        TrustAnchors::Custom(mut roots) => {
+            roots.extend(mx.ca_der.clone());
+            TrustAnchors::Custom(roots)
+        }
+        other => other,
+    };
     let config = ProbeConfig {
         resolver,
-        trust: lab.trust(),
+        trust,
         timeout: Duration::from_secs(10),
         limits: Limits::default(),
         tls: crate::probe::tls::TlsLimits::default(),
         mail: crate::probe::MailOptions::default(),
         dnssec: Some(validator),
+        port_scan: None,
     };
     let targets = [lab.host.as_str(), crate::demo::LEGACY_HOST]
         .iter()

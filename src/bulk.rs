@@ -130,7 +130,8 @@ mod tests {
 
     #[test]
     fn every_bad_line_is_reported_with_its_number() {
-        let errors = parse_targets_file("ok.test\nhttp://\n\nftp://x.test\n", "t.txt").unwrap_err();
+        let errors =
+            parse_targets_file("ok.test\nhttp://\n\ngopher://x.test\n", "t.txt").unwrap_err();
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [2, 4]);
         assert!(errors[0].to_string().starts_with("t.txt:2: "));

@@ -109,9 +109,15 @@ pub struct CtUpdateArgs {
 /// `secaudit audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Host name, host:port (the port is HTTPS's) or URL.
+    /// Host name, host:port (the port is HTTPS's) or URL; `smtp://`, `imap://`, `pop3://` and
+    /// `ftp://` URLs audit that STARTTLS endpoint's TLS (no HTTP).
     #[arg(required_unless_present = "targets_file", value_name = "TARGET")]
     pub targets: Vec<String>,
+    /// Treat every target as an endpoint of this STARTTLS protocol (smtp, imap, pop3, ftp):
+    /// `host` or `host:port` (default port 25, 143, 110, 21); its TLS is scanned through the
+    /// protocol's preamble and no HTTP request is made.
+    #[arg(long, value_name = "PROTOCOL")]
+    pub starttls: Option<crate::evidence::StarttlsProtocol>,
     /// Read more targets from FILE: one per line, `#` starts a comment.
     #[arg(long, value_name = "FILE")]
     pub targets_file: Option<PathBuf>,
@@ -150,6 +156,8 @@ pub struct AuditArgs {
     pub ca_file: Option<PathBuf>,
     #[command(flatten)]
     pub mail: MailArgs,
+    #[command(flatten)]
+    pub scan: ScanArgs,
     /// Most simultaneous connections to one host during the TLS scan.
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = parse_connections)]
     pub max_connections_per_host: usize,
@@ -169,6 +177,38 @@ pub struct MailArgs {
     /// Repeatable.
     #[arg(long = "dkim-selector", value_name = "SELECTOR", value_parser = parse_selector)]
     pub dkim_selectors: Vec<String>,
+    /// Most MX hosts (by preference) whose STARTTLS, TLS and DANE are probed on port 25, all
+    /// at once, each with its own --max-connections-per-host; 0 probes none.
+    #[arg(long, value_name = "N", default_value_t = crate::probe::mx::DEFAULT_MAX_MX, value_parser = parse_max_mx)]
+    pub max_mx: usize,
+}
+
+/// The port scan: off unless asked for, because it connects to ports the target's owner may not
+/// expect to be tried.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Scan the target's addresses for open TCP ports (the documented default set: remote
+    /// administration, cleartext, mail, database, cache and file-sharing ports) and ask SSH
+    /// servers for their authentication methods. Allowed: the target's HTTP and HTTPS ports.
+    #[arg(long)]
+    pub port_scan: bool,
+    /// Ports allowed to be open, comma-separated (e.g. `22,80,443`); implies --port-scan, and
+    /// these ports are scanned too.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_port)]
+    pub ports: Vec<u16>,
+    /// Scan these ports instead of the default set (comma-separated); implies --port-scan.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_port)]
+    pub scan_ports: Vec<u16>,
+    /// Most connection attempts per second during the port scan.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub scan_rate: u32,
+}
+
+impl ScanArgs {
+    /// Whether any option asked for the scan.
+    pub fn requested(&self) -> bool {
+        self.port_scan || !self.ports.is_empty() || !self.scan_ports.is_empty()
+    }
 }
 
 /// `secaudit evaluate`.
@@ -365,10 +405,24 @@ fn parse_selector(text: &str) -> Result<String, String> {
     parse_domain(text).map_err(|_| format!("`{text}` is not a DKIM selector"))
 }
 
+fn parse_port(text: &str) -> Result<u16, String> {
+    match text.trim().parse::<u16>() {
+        Ok(port) if port > 0 => Ok(port),
+        _ => Err(format!("`{text}` is not a TCP port (1-65535)")),
+    }
+}
+
 fn parse_connections(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n @ 1..=64) => Ok(n),
         _ => Err("expected a number of connections from 1 to 64".to_string()),
+    }
+}
+
+fn parse_max_mx(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n @ 0..=20) => Ok(n),
+        _ => Err("expected a number of MX hosts from 0 to 20".to_string()),
     }
 }
 
@@ -417,6 +471,8 @@ mod tests {
             "s2024",
             "--dkim-selector",
             "google",
+            "--max-mx",
+            "3",
         ])
         .unwrap();
         let Command::Audit(args) = cli.command else {
@@ -440,6 +496,16 @@ mod tests {
         assert_eq!(args.gate.fail_on, Some(SeverityArg::High));
         assert_eq!(args.mail.mail_domain.as_deref(), Some("example.test"));
         assert_eq!(args.mail.dkim_selectors, ["s2024", "google"]);
+        assert_eq!(args.mail.max_mx, 3);
+        assert_eq!(args.starttls, None);
+        let cli =
+            Cli::try_parse_from(["secaudit", "audit", "mx.example.test", "--starttls", "SMTP"])
+                .unwrap();
+        let Command::Audit(args) = cli.command else {
+            panic!("expected audit")
+        };
+        assert_eq!(args.starttls, Some(crate::evidence::StarttlsProtocol::Smtp));
+        assert_eq!(args.mail.max_mx, 5);
     }
 
     #[test]
@@ -451,5 +517,28 @@ mod tests {
         assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--format", "html="]).is_err());
         assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--mail-domain", "a..b"]).is_err());
         assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--dkim-selector", "a b"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--ports", "22,0"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--ports", "70000"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--scan-rate", "0"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--max-mx", "99"]).is_err());
+        assert!(Cli::try_parse_from(["secaudit", "audit", "x", "--starttls", "http"]).is_err());
+    }
+
+    #[test]
+    fn port_scan_is_opt_in() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["secaudit", "audit", "x"];
+            argv.extend_from_slice(extra);
+            match Cli::try_parse_from(argv).unwrap().command {
+                Command::Audit(args) => args.scan,
+                _ => panic!("expected audit"),
+            }
+        };
+        assert!(!parse(&[]).requested());
+        assert!(parse(&["--port-scan"]).requested());
+        let scan = parse(&["--ports", "22,443", "--scan-rate", "5"]);
+        assert!(scan.requested());
+        assert_eq!(scan.ports, [22, 443]);
+        assert_eq!(scan.scan_rate, 5);
     }
 }

@@ -8,11 +8,15 @@
 //! judged too: the site's domain has SPF with `~all`, DMARC at `p=none` with an unauthorised
 //! external report address, a 2048-bit DKIM key at the `default` selector and a TLS-RPT record;
 //! the legacy host is a correctly parked domain (null MX, `v=spf1 -all`, DMARC `p=reject`).
+//! The site's MX host ([`mx_endpoint`]) speaks SMTP with STARTTLS (TLS 1.2 and 1.3) and has a
+//! DANE-EE TLSA record in the signed zone ([`demo_tlsa`]), so the mail servers' TLS is judged as
+//! well.
 
 use crate::lab::LabError;
 use crate::lab::certs::LabSct;
 use crate::lab::dns::LabZone;
 use crate::lab::legacy::LegacyConfig;
+use crate::lab::starttls::{Backend, StarttlsSite, Upgrade};
 use crate::lab::{LabCert, LabSite, LabTls, Reply};
 use crate::tls_registry::Protocol;
 
@@ -59,6 +63,28 @@ pub fn legacy_endpoint() -> LegacyConfig {
         honours_fallback_scsv: false,
         ..LegacyConfig::default()
     }
+}
+
+/// The demo site's MX host (never resolved: a `--connect` override points its port 25 at the
+/// lab).
+pub const DEMO_MX: &str = "mx1.secaudit.test";
+
+/// The demo's MX host: SMTP with STARTTLS, then rustls with TLS 1.2 and 1.3.
+pub fn mx_endpoint() -> StarttlsSite {
+    StarttlsSite {
+        protocol: crate::evidence::StarttlsProtocol::Smtp,
+        host: DEMO_MX.to_string(),
+        upgrade: Upgrade::Offers,
+        backend: Backend::Rustls(LabTls::default()),
+    }
+}
+
+/// Adds the DANE-EE TLSA record (`3 1 1`, the SHA-256 of the key) of the MX host's certificate
+/// `leaf` (DER) to `zone`.
+pub fn demo_tlsa(zone: LabZone, leaf: &[u8]) -> Result<LabZone, LabError> {
+    let data = crate::facts::mail::dane::association(leaf, 1, 1)
+        .ok_or_else(|| LabError::Dns("the MX certificate does not parse".to_string()))?;
+    zone.tlsa(&format!("_25._tcp.{DEMO_MX}."), 3, 1, 1, data)
 }
 
 /// Origin of the demo's DNS zone.

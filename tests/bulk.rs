@@ -79,7 +79,7 @@ async fn targets_file_streams_json_lines_and_summarises() {
 async fn a_bad_targets_file_names_every_bad_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("targets.txt");
-    std::fs::write(&file, "ok.test\nftp://x.test\n# fine\nhttps://\n").unwrap();
+    std::fs::write(&file, "ok.test\ngopher://x.test\n# fine\nhttps://\n").unwrap();
     let output = secaudit(args(&[
         "audit",
         "--no-dns",

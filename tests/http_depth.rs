@@ -108,3 +108,35 @@ async fn csp_headers_scripts_and_cors_are_observed_and_judged() {
         Some("x-frame-options-implemented-via-csp")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_pages_with_cookies_are_a_breach_precondition() {
+    let run = |reply: Reply| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let (_lab, lab_args) = start_lab(site(reply), dir.path()).await;
+        let mut cli = args(&["audit", LAB_HOST, "--format", "json"]);
+        cli.extend(lab_args);
+        let output = secaudit(cli).await;
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+        report["facts"].clone()
+    };
+    let compressed = run(Reply::page("x")
+        .header("content-encoding", "gzip")
+        .header("set-cookie", "sid=1; Secure; HttpOnly"))
+    .await;
+    assert_eq!(compressed["http"]["compression"]["compressed"], true);
+    assert_eq!(
+        compressed["http"]["compression"]["accept_encoding"],
+        "gzip, deflate, br, zstd"
+    );
+    let breach = &compressed["tls"]["vulnerabilities"]["breach"];
+    assert_eq!(breach["status"], "vulnerable", "{breach:#}");
+    assert_eq!(breach["method"], "derived");
+    let plain = run(Reply::page("x").header("set-cookie", "sid=1; Secure; HttpOnly")).await;
+    assert_eq!(plain["http"]["compression"]["compressed"], false);
+    assert_eq!(
+        plain["tls"]["vulnerabilities"]["breach"]["status"],
+        "not_vulnerable"
+    );
+}

@@ -171,6 +171,7 @@ async fn sts_server(domain: &str, policy: &str) -> Lab {
             headers: vec![("content-type".into(), "text/plain".into())],
             body: policy.to_string(),
             echo_origin: false,
+            routes: Vec::new(),
         },
         tls: LabTls::default(),
     })

@@ -453,9 +453,15 @@ use secaudit::lab::rsa::LabRsaKey;
 /// Scans a legacy responder with `config` and returns the evidence and facts; exchanges time
 /// out after a second, so a server that rightly ignores a probe does not slow the test.
 async fn vuln_scan(config: LegacyConfig) -> (TlsEvidence, TlsFacts) {
+    vuln_scan_within(config, Duration::from_secs(1)).await
+}
+
+/// [`vuln_scan`] with a longer exchange deadline, for responders that do RSA work per
+/// connection (slow in a debug build on a busy machine).
+async fn vuln_scan_within(config: LegacyConfig, timeout: Duration) -> (TlsEvidence, TlsFacts) {
     let server = LegacyServer::start(config).await.unwrap();
     let limits = TlsLimits {
-        exchange_timeout: Duration::from_secs(1),
+        exchange_timeout: timeout,
         ..TlsLimits::default()
     };
     scan_with(server.addr, &TrustAnchors::Bundled, limits).await
@@ -544,7 +550,11 @@ fn rsa_config(key: &std::sync::Arc<LabRsaKey>, behaviour: RsaBehaviour) -> Legac
 async fn robot_oracle_constant_and_noisy_servers() {
     let key = std::sync::Arc::new(LabRsaKey::generate("tls.secaudit.test").unwrap());
 
-    let (evidence, facts) = vuln_scan(rsa_config(&key, RsaBehaviour::Oracle)).await;
+    let (evidence, facts) = vuln_scan_within(
+        rsa_config(&key, RsaBehaviour::Oracle),
+        Duration::from_secs(5),
+    )
+    .await;
     let verdict = facts.vulnerabilities.robot.clone().unwrap();
     assert_eq!(verdict.status, VulnStatus::Vulnerable, "{verdict:#?}");
     let probe = evidence.vulnerabilities.robot.unwrap();
@@ -571,7 +581,11 @@ async fn robot_oracle_constant_and_noisy_servers() {
         ]
     );
 
-    let (evidence, facts) = vuln_scan(rsa_config(&key, RsaBehaviour::Constant)).await;
+    let (evidence, facts) = vuln_scan_within(
+        rsa_config(&key, RsaBehaviour::Constant),
+        Duration::from_secs(5),
+    )
+    .await;
     let verdict = facts.vulnerabilities.robot.clone().unwrap();
     assert_eq!(verdict.status, VulnStatus::NotVulnerable, "{verdict:#?}");
     let probe = evidence.vulnerabilities.robot.unwrap();
@@ -581,7 +595,11 @@ async fn robot_oracle_constant_and_noisy_servers() {
         "one round suffices"
     );
 
-    let (_, facts) = vuln_scan(rsa_config(&key, RsaBehaviour::Noisy)).await;
+    let (_, facts) = vuln_scan_within(
+        rsa_config(&key, RsaBehaviour::Noisy),
+        Duration::from_secs(5),
+    )
+    .await;
     let verdict = facts.vulnerabilities.robot.clone().unwrap();
     assert_eq!(
         verdict.status,
@@ -645,7 +663,13 @@ async fn derived_verdicts_name_the_facts_they_rest_on() {
 async fn a_modern_rustls_server_is_not_vulnerable_to_anything() {
     let lab = rustls_lab(LabTls::default()).await;
     let (evidence, facts) = scan(lab.https_addr, &lab.trust()).await;
-    for (name, verdict) in facts.vulnerabilities.named() {
+    // BREACH is judged from the HTTP facts by the fact tree, not by the TLS scan.
+    for (name, verdict) in facts
+        .vulnerabilities
+        .named()
+        .into_iter()
+        .filter(|(name, _)| *name != "breach")
+    {
         assert_eq!(
             verdict.map(|v| v.status),
             Some(VulnStatus::NotVulnerable),

@@ -17,6 +17,26 @@ pub struct HttpEvidence {
     /// the site grants cross-origin access to any origin; absent when the probe did not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cors: Option<CorsEvidence>,
+    /// The final HTTPS URL requested once more offering compressed responses, to see whether the
+    /// site compresses them (a BREACH precondition); absent when the probe did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<CompressionEvidence>,
+}
+
+/// One request with `Accept-Encoding` offering compression, and what came back (body not kept).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompressionEvidence {
+    /// The `Accept-Encoding` header sent.
+    pub accept_encoding: String,
+    /// The URL requested.
+    pub url: String,
+    /// The response (its body is not kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<HttpHop>,
+    /// Why no response arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ProbeError>,
 }
 
 /// One request with a foreign `Origin` header and what came back.

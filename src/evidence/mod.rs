@@ -9,15 +9,22 @@
 //! rather than guessing.
 
 pub mod dnssec;
+pub mod exposure;
 mod http;
 mod mail;
+pub mod starttls;
 pub mod tls;
 pub mod txt;
 pub mod vuln;
 
 pub use dnssec::{DnssecEvidence, DnssecLookup, DnssecOutcome, DnssecProof};
-pub use http::{BodySample, ChainEnd, CorsEvidence, FetchChain, HeaderLine, HttpEvidence, HttpHop};
-pub use mail::MailEvidence;
+pub use exposure::ExposureEvidence;
+pub use http::{
+    BodySample, ChainEnd, CompressionEvidence, CorsEvidence, FetchChain, HeaderLine, HttpEvidence,
+    HttpHop,
+};
+pub use mail::{MailEvidence, MxEvidence, TaCheck};
+pub use starttls::{StarttlsEvidence, StarttlsOutcome, StarttlsProtocol};
 pub use tls::TlsEvidence;
 
 use schemars::JsonSchema;
@@ -53,6 +60,14 @@ pub struct Evidence {
     /// IP-literal target, or evidence from before DNSSEC probing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dnssec: Option<DnssecEvidence>,
+    /// The exposure probes (`security.txt`, artefact paths, port scan, SSH); absent in evidence
+    /// from before them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<ExposureEvidence>,
+    /// The STARTTLS conversation of a single-endpoint audit (`smtp://HOST`, `--starttls`);
+    /// absent for an HTTPS target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<StarttlsEvidence>,
     /// Probes that were still running when the per-target deadline passed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deadline_exceeded: Vec<String>,
@@ -72,6 +87,10 @@ pub struct TargetEvidence {
     pub http_port: u16,
     /// Path requested on both schemes.
     pub path: String,
+    /// The STARTTLS protocol of a single-endpoint audit; `https_port` is then that endpoint's
+    /// port and no HTTP request is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<StarttlsProtocol>,
 }
 
 /// One DNS question and what came back.

@@ -8,12 +8,15 @@
 
 pub mod caa;
 pub mod catalogue;
+pub mod cdn;
 pub mod ciphers;
+pub mod compression;
 pub mod cookie;
 pub mod cors;
 pub mod csp;
 pub mod ct;
 pub mod dnssec;
+pub mod exposure;
 pub mod headers;
 pub mod hsts;
 pub mod html;
@@ -65,6 +68,9 @@ pub struct Facts {
     pub dns: DnsFacts,
     /// Mail records of the mail domain (SPF, DMARC, DKIM, MTA-STS, TLS-RPT, BIMI, MX).
     pub mail: mail::MailFacts,
+    /// What the site exposes beyond its pages: `security.txt`, artefacts, open ports, SSH,
+    /// disclosed versions.
+    pub exposure: exposure::ExposureFacts,
     /// Paths that could not be observed, with the reason.
     pub unobserved: BTreeMap<String, String>,
 }
@@ -143,6 +149,9 @@ pub struct HttpFacts {
     /// Subresource Integrity of the scripts of the final HTTPS page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sri: Option<SriFacts>,
+    /// Whether the final HTTPS page is served compressed when compression is offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<compression::CompressionFacts>,
     /// `Server` header of the final HTTPS response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<DisclosureFacts>,
@@ -151,6 +160,10 @@ pub struct HttpFacts {
     pub x_powered_by: Option<DisclosureFacts>,
     /// Number of `Set-Cookie` lines seen on either chain.
     pub cookie_count: u32,
+    /// The CDN or DDoS-protection provider in front of the site, from every response's headers,
+    /// the certificate issuer and the addresses; absent when no response arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdn: Option<cdn::CdnFacts>,
 }
 
 /// Facts read from the final HTTPS response; unobserved together when there is none.
@@ -205,10 +218,12 @@ impl Facts {
             coep: None,
             corp: None,
             cors: None,
+            compression: None,
             sri: None,
             server: None,
             x_powered_by: None,
             cookie_count: 0,
+            cdn: None,
         };
         match plain {
             Some(chain) if !chain.hops.is_empty() => {
@@ -301,10 +316,33 @@ impl Facts {
                 }
             },
             None => {
-                unobserved.insert("cert".to_string(), "the TLS scan did not run".to_string());
+                unobserved.insert("cert".to_string(), no_scan_reason(evidence));
                 None
             }
         };
+        let addresses = target_addresses(evidence);
+        let hops: Vec<&HttpHop> = [plain, secure]
+            .into_iter()
+            .flatten()
+            .flat_map(|chain| chain.hops.iter())
+            .collect();
+        if hops.is_empty() {
+            unobserved.insert(
+                "http.cdn".to_string(),
+                "neither HTTP nor HTTPS gave a response".to_string(),
+            );
+        } else {
+            http.cdn = Some(cdn::derive(
+                hops,
+                cert.as_ref().map(|c| c.issuer.as_str()),
+                &addresses,
+            ));
+        }
+        let today = humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(now).unwrap_or(0)),
+        )
+        .to_string();
+        let exposure = exposure::derive(evidence, &today[..10], now, &mut unobserved);
         let issuer = cert.as_ref().map(|c| (c.issuer.as_str(), c.wildcard));
         let dns = DnsFacts {
             caa: match caa::derive(&evidence.target.host, &evidence.dns, issuer) {
@@ -324,22 +362,55 @@ impl Facts {
         if let Some(observed) = &evidence.mail {
             mail.dnssec =
                 dnssec::derive_mail(evidence.dnssec.as_ref(), &observed.domain, &mut unobserved);
+            mail::mx_tls::derive(
+                &mut mail,
+                observed,
+                evidence.dnssec.as_ref(),
+                now,
+                &mut unobserved,
+            );
+        }
+        match evidence
+            .http
+            .compression
+            .as_ref()
+            .map(compression::CompressionFacts::derive)
+        {
+            Some(Ok(facts)) => http.compression = Some(facts),
+            Some(Err(reason)) => {
+                unobserved.insert("http.compression".to_string(), reason);
+            }
+            None => {
+                unobserved.insert(
+                    "http.compression".to_string(),
+                    "the compression request was not made (HTTPS did not end in a response)"
+                        .to_string(),
+                );
+            }
         }
         let tls = match &evidence.tls {
             Some(scan) => {
-                let derived = tls::TlsFacts::derive(scan);
+                let mut derived = tls::TlsFacts::derive(scan);
+                let breach = vulns::breach(http.compression.as_ref());
+                if breach.vulnerable.is_none() {
+                    derived.unobserved.push((
+                        "tls.vulnerabilities.breach.vulnerable".to_string(),
+                        breach.reason.clone(),
+                    ));
+                }
+                derived.facts.vulnerabilities.breach = Some(breach);
                 unobserved.extend(derived.unobserved);
                 Some(derived.facts)
             }
             None => {
-                unobserved.insert("tls".to_string(), "the TLS scan did not run".to_string());
+                unobserved.insert("tls".to_string(), no_scan_reason(evidence));
                 None
             }
         };
         Self {
             target: TargetFacts {
                 host: evidence.target.host.clone(),
-                addresses: target_addresses(evidence),
+                addresses,
             },
             http,
             cookies,
@@ -347,6 +418,7 @@ impl Facts {
             cert,
             dns,
             mail,
+            exposure,
             unobserved,
         }
     }
@@ -354,6 +426,19 @@ impl Facts {
     /// The fact tree as JSON, the form rules are evaluated against.
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Why there is no TLS scan: the STARTTLS conversation of an endpoint target that did not get
+/// as far as TLS, or the scan not running at all.
+fn no_scan_reason(evidence: &Evidence) -> String {
+    match &evidence.starttls {
+        Some(conversation) => format!(
+            "{} STARTTLS: {}",
+            conversation.protocol,
+            conversation.outcome.describe()
+        ),
+        None => "the TLS scan did not run".to_string(),
     }
 }
 

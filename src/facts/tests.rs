@@ -28,12 +28,14 @@ fn evidence(headers: Vec<(String, String)>, html: String) -> Evidence {
         version: crate::evidence::EVIDENCE_VERSION,
         tool: "test".into(),
         started_at: "2026-01-01T00:00:00Z".into(),
+        exposure: None,
         target: TargetEvidence {
             input: "hostile.example.test".into(),
             host: "hostile.example.test".into(),
             https_port: 443,
             http_port: 80,
             path: "/".into(),
+            starttls: None,
         },
         dns: Vec::new(),
         http: HttpEvidence {
@@ -49,10 +51,12 @@ fn evidence(headers: Vec<(String, String)>, html: String) -> Evidence {
                 response: Some(hop),
                 error: None,
             }),
+            compression: None,
         },
         tls: None,
         mail: None,
         dnssec: None,
+        starttls: None,
         deadline_exceeded: Vec::new(),
     }
 }

@@ -78,6 +78,37 @@ fn probed(status: VulnStatus, reason: impl Into<String>) -> Verdict {
 
 use VulnStatus::{Inconclusive, NotVulnerable, Vulnerable};
 
+/// BREACH from the compression request: a compressed page that sets a cookie is potentially
+/// vulnerable (length-hiding or per-request secret masking cannot be seen from outside); an
+/// uncompressed page, or one with no secret observed, is not.
+pub fn breach(compression: Option<&super::compression::CompressionFacts>) -> Verdict {
+    let Some(facts) = compression else {
+        return derived(
+            Inconclusive,
+            "the page was not requested with compression offered",
+        );
+    };
+    let evidence = [
+        format!("http.compression.compressed = {}", facts.compressed),
+        format!("http.compression.sets_cookie = {}", facts.sets_cookie),
+    ];
+    let verdict = match (facts.compressed, facts.sets_cookie) {
+        (true, true) => derived(
+            Vulnerable,
+            format!(
+                "the page is served {}-compressed and sets a cookie: a BREACH precondition (masking of secrets per response cannot be seen from outside)",
+                facts.content_encoding.as_deref().unwrap_or("?")
+            ),
+        ),
+        (true, false) => derived(
+            NotVulnerable,
+            "the page is compressed but sets no cookie: no secret observed for BREACH to extract",
+        ),
+        (false, _) => derived(NotVulnerable, "the page is not served compressed"),
+    };
+    verdict.with(evidence)
+}
+
 /// The verdicts of one endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VulnerabilityFacts {
@@ -123,11 +154,14 @@ pub struct VulnerabilityFacts {
     /// RC4: an RC4 suite is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rc4: Option<Verdict>,
+    /// BREACH: HTTP compression of a page that carries a secret (derived from the HTTP facts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breach: Option<Verdict>,
 }
 
 impl VulnerabilityFacts {
     /// Every verdict with its name, in field order.
-    pub fn named(&self) -> [(&'static str, Option<&Verdict>); 13] {
+    pub fn named(&self) -> [(&'static str, Option<&Verdict>); 14] {
         [
             ("heartbleed", self.heartbleed.as_ref()),
             ("ccs_injection", self.ccs_injection.as_ref()),
@@ -145,6 +179,7 @@ impl VulnerabilityFacts {
             ("beast", self.beast.as_ref()),
             ("lucky13", self.lucky13.as_ref()),
             ("rc4", self.rc4.as_ref()),
+            ("breach", self.breach.as_ref()),
         ]
     }
 
@@ -185,6 +220,8 @@ impl VulnerabilityFacts {
                 "RC4 is accepted: its keystream biases leak plaintext (RFC 7465)",
                 "no RC4 suite is accepted",
             )),
+            // Needs the HTTP facts: the fact tree fills it in (`breach`).
+            breach: None,
         }
     }
 }

@@ -25,7 +25,8 @@ use hickory_server::net::runtime::Time;
 use hickory_server::proto::dnssec::crypto::Ed25519SigningKey;
 use hickory_server::proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS};
 use hickory_server::proto::dnssec::{DigestType, DnssecSigner, SigningKey};
-use hickory_server::proto::rr::rdata::{A, MX, NS, SOA, TXT};
+use hickory_server::proto::rr::rdata::tlsa::{CertUsage, Matching, Selector};
+use hickory_server::proto::rr::rdata::{A, MX, NS, SOA, TLSA, TXT};
 use hickory_server::proto::rr::{LowerName, Name, RData, Record, RecordSet, RecordType, RrKey};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
@@ -167,6 +168,25 @@ impl LabZone {
             60,
             RData::MX(MX::new(preference, exchange)),
         )))
+    }
+
+    /// Adds a TLSA record (RFC 6698): certificate usage, selector, matching type and the
+    /// association data.
+    pub fn tlsa(
+        self,
+        owner: &str,
+        usage: u8,
+        selector: u8,
+        matching: u8,
+        data: Vec<u8>,
+    ) -> Result<Self, LabError> {
+        let tlsa = TLSA::new(
+            CertUsage::from(usage),
+            Selector::from(selector),
+            Matching::from(matching),
+            data,
+        );
+        Ok(self.record(Record::from_rdata(name(owner)?, 60, RData::TLSA(tlsa))))
     }
 
     /// Adds a TXT record holding `text`, split into 255-byte character-strings.

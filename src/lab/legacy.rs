@@ -163,6 +163,18 @@ impl LegacyServer {
     }
 }
 
+/// Serves one connection that was accepted elsewhere — e.g. handed over by the STARTTLS lab
+/// after its plaintext preamble — exactly as a connection to [`LegacyServer`] is served, for at
+/// most five seconds.
+pub async fn serve_connection(stream: TcpStream, config: &LegacyConfig) {
+    let key_exchanges = AtomicUsize::new(0);
+    let _ = tokio::time::timeout(
+        Duration::from_secs(5),
+        serve(stream, config, &key_exchanges),
+    )
+    .await;
+}
+
 async fn serve(
     mut stream: TcpStream,
     config: &LegacyConfig,

@@ -28,6 +28,8 @@ pub mod dns;
 pub mod legacy;
 pub mod ocsp;
 pub mod rsa;
+pub mod ssh;
+pub mod starttls;
 
 pub use certs::{LabCert, LabChain, LabKey};
 
@@ -43,6 +45,9 @@ pub struct Reply {
     /// Echo the request's `Origin` in `Access-Control-Allow-Origin`, with
     /// `Access-Control-Allow-Credentials: true` (the CORS misconfiguration the audit detects).
     pub echo_origin: bool,
+    /// Replies for particular paths (exact match, query ignored); every other path gets this
+    /// reply. Lets a test serve `/.git/HEAD` or `/.well-known/security.txt` beside a page.
+    pub routes: Vec<(String, Reply)>,
 }
 
 impl Reply {
@@ -53,6 +58,7 @@ impl Reply {
             headers: vec![("content-type".into(), "text/html; charset=utf-8".into())],
             body: body.to_string(),
             echo_origin: false,
+            routes: Vec::new(),
         }
     }
 
@@ -63,7 +69,44 @@ impl Reply {
             headers: vec![("location".into(), location.to_string())],
             body: String::new(),
             echo_origin: false,
+            routes: Vec::new(),
         }
+    }
+
+    /// A 200 response with a body of the given content type (`text/plain`, …).
+    pub fn typed(content_type: &str, body: &str) -> Self {
+        Self {
+            status: 200,
+            headers: vec![("content-type".into(), content_type.to_string())],
+            body: body.to_string(),
+            echo_origin: false,
+            routes: Vec::new(),
+        }
+    }
+
+    /// A response with this status and no body.
+    pub fn status(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: String::new(),
+            echo_origin: false,
+            routes: Vec::new(),
+        }
+    }
+
+    /// Serves `reply` at `path` (exact match) instead of this reply.
+    pub fn route(mut self, path: &str, reply: Reply) -> Self {
+        self.routes.push((path.to_string(), reply));
+        self
+    }
+
+    /// The reply for a request path: a route's, else this one.
+    fn for_path(&self, path: &str) -> &Reply {
+        self.routes
+            .iter()
+            .find(|(route, _)| route == path)
+            .map_or(self, |(_, reply)| reply)
     }
 
     /// Adds a header line.
@@ -118,7 +161,7 @@ impl Default for LabTls {
 
 impl LabTls {
     /// The rustls server configuration for these settings.
-    fn server_config(
+    pub(crate) fn server_config(
         &self,
         chain: Vec<CertificateDer<'static>>,
         key: PrivateKeyDer<'static>,
@@ -191,6 +234,9 @@ pub enum LabError {
     /// A lab DNS zone is malformed.
     #[error("cannot build the lab DNS zone: {0}")]
     Dns(String),
+    /// The lab SSH server could not be prepared.
+    #[error("cannot start the lab SSH server: {0}")]
+    Ssh(String),
     /// The lab RSA key could not be prepared.
     #[error("cannot prepare the lab RSA key: {0}")]
     Rsa(String),
@@ -278,7 +324,8 @@ async fn serve(listener: TcpListener, acceptor: Option<TlsAcceptor>, reply: Arc<
             let service = service_fn(move |request: Request<hyper::body::Incoming>| {
                 let reply = Arc::clone(&reply);
                 let origin = request.headers().get(hyper::header::ORIGIN).cloned();
-                async move { Ok::<_, hyper::http::Error>(respond(&reply, origin)) }
+                let path = request.uri().path().to_string();
+                async move { Ok::<_, hyper::http::Error>(respond(reply.for_path(&path), origin)) }
             });
             match acceptor {
                 Some(acceptor) => {

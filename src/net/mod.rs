@@ -1,11 +1,12 @@
 //! Network plumbing shared by the probes: name resolution with overrides, DNSSEC validation,
-//! and TLS client setup.
+//! TLS client setup, and the SSH transport layer.
 //!
 //! Nothing here judges what it sees; it only connects and records.
 
 pub mod dnssec;
 pub mod resolve;
 pub mod scope;
+pub mod ssh;
 pub mod tls;
 
 pub use dnssec::{DnssecAnchors, Validator};

@@ -13,8 +13,8 @@ use url::Url;
 
 use super::Limits;
 use crate::evidence::{
-    BodySample, ChainEnd, CorsEvidence, FailureKind, FetchChain, HeaderLine, HttpEvidence, HttpHop,
-    ProbeError,
+    BodySample, ChainEnd, CompressionEvidence, CorsEvidence, FailureKind, FetchChain, HeaderLine,
+    HttpEvidence, HttpHop, ProbeError,
 };
 use crate::net::{Resolver, TrustAnchors};
 use crate::target::Target;
@@ -24,6 +24,9 @@ const ALPN_HTTP1: &[&[u8]] = &[b"http/1.1"];
 /// The `Origin` sent by the CORS request: under `.invalid` (RFC 2606), so it can never be a
 /// real site the target trusts.
 pub const FOREIGN_ORIGIN: &str = "https://cors-probe.secaudit.invalid";
+
+/// The `Accept-Encoding` of the compression request: what browsers offer.
+pub const ACCEPT_COMPRESSED: &str = "gzip, deflate, br, zstd";
 
 /// One audit's HTTP probe.
 pub struct HttpProbe<'a> {
@@ -55,27 +58,56 @@ impl<'a> HttpProbe<'a> {
             self.fetch_chain(target.url("http")),
             self.fetch_chain(target.url("https"))
         );
-        let cors = match (&secure.end, secure.hops.last()) {
-            (ChainEnd::Final, Some(last)) => Some(self.cors(&last.url).await),
-            _ => None,
+        let (cors, compression) = match (&secure.end, secure.hops.last()) {
+            (ChainEnd::Final, Some(last)) => {
+                let (cors, compression) =
+                    tokio::join!(self.cors(&last.url), self.compression(&last.url));
+                (Some(cors), Some(compression))
+            }
+            _ => (None, None),
         };
         HttpEvidence {
             plain: Some(plain),
             secure: Some(secure),
             cors,
+            compression,
+        }
+    }
+
+    /// Requests `url` offering compressed encodings, recording the response without its body.
+    pub async fn compression(&self, url: &str) -> CompressionEvidence {
+        let (response, error) = self
+            .variant(url, (reqwest::header::ACCEPT_ENCODING, ACCEPT_COMPRESSED))
+            .await;
+        CompressionEvidence {
+            accept_encoding: ACCEPT_COMPRESSED.to_string(),
+            url: url.to_string(),
+            response,
+            error,
+        }
+    }
+
+    /// `url` requested once more with one extra header, the body not kept.
+    async fn variant(
+        &self,
+        url: &str,
+        header: (reqwest::header::HeaderName, &str),
+    ) -> (Option<HttpHop>, Option<ProbeError>) {
+        let result = match Url::parse(url) {
+            Ok(parsed) => self.fetch_with(&parsed, Some(header)).await,
+            Err(e) => Err(ProbeError::new(FailureKind::Other, e.to_string())),
+        };
+        match result {
+            Ok(hop) => (Some(hop), None),
+            Err(error) => (None, Some(error)),
         }
     }
 
     /// Requests `url` with a foreign `Origin`, recording the response without its body.
     pub async fn cors(&self, url: &str) -> CorsEvidence {
-        let result = match Url::parse(url) {
-            Ok(parsed) => self.fetch_with(&parsed, Some(FOREIGN_ORIGIN)).await,
-            Err(e) => Err(ProbeError::new(FailureKind::Other, e.to_string())),
-        };
-        let (response, error) = match result {
-            Ok(hop) => (Some(hop), None),
-            Err(error) => (None, Some(error)),
-        };
+        let (response, error) = self
+            .variant(url, (reqwest::header::ORIGIN, FOREIGN_ORIGIN))
+            .await;
         CorsEvidence {
             origin: FOREIGN_ORIGIN.to_string(),
             url: url.to_string(),
@@ -169,8 +201,28 @@ impl<'a> HttpProbe<'a> {
         self.fetch_with(url, None).await
     }
 
-    /// One request; with `origin`, an `Origin` header is sent and the body is not kept.
-    async fn fetch_with(&self, url: &Url, origin: Option<&str>) -> Result<HttpHop, ProbeError> {
+    /// One request, redirects not followed, whose body is kept as text whatever its type, up to
+    /// `keep_text` bytes (an artefact such as `/.DS_Store` is rarely served as text).
+    pub async fn fetch_sample(&self, url: &Url, keep_text: usize) -> Result<HttpHop, ProbeError> {
+        self.fetch_keeping(url, None, Some(keep_text)).await
+    }
+
+    /// One request; with `header`, that header is sent too and the body is not kept.
+    async fn fetch_with(
+        &self,
+        url: &Url,
+        header: Option<(reqwest::header::HeaderName, &str)>,
+    ) -> Result<HttpHop, ProbeError> {
+        self.fetch_keeping(url, header, None).await
+    }
+
+    /// One request; `keep_text` overrides which bodies are kept (all, up to that many bytes).
+    async fn fetch_keeping(
+        &self,
+        url: &Url,
+        header: Option<(reqwest::header::HeaderName, &str)>,
+        keep_text: Option<usize>,
+    ) -> Result<HttpHop, ProbeError> {
         let host = url
             .host_str()
             .ok_or_else(|| ProbeError::new(FailureKind::Other, "URL has no host"))?
@@ -185,7 +237,7 @@ impl<'a> HttpProbe<'a> {
             .recording_config(ALPN_HTTP1)
             .map_err(|e| ProbeError::new(FailureKind::Other, e))?;
         let mut hop = self
-            .request(&target, &host, &addrs, tls_config, origin)
+            .request(&target, &host, &addrs, tls_config, header, keep_text)
             .await?;
         if url.scheme() == "https" {
             hop.certificate_error = verifier.seen().error;
@@ -199,7 +251,8 @@ impl<'a> HttpProbe<'a> {
         host: &str,
         addrs: &[SocketAddr],
         tls_config: rustls::ClientConfig,
-        origin: Option<&str>,
+        header: Option<(reqwest::header::HeaderName, &str)>,
+        keep_text: Option<usize>,
     ) -> Result<HttpHop, ProbeError> {
         let now = Instant::now();
         if now >= self.deadline {
@@ -223,8 +276,9 @@ impl<'a> HttpProbe<'a> {
         if let Some(host_header) = &target.host_header {
             request = request.header(reqwest::header::HOST, host_header);
         }
-        if let Some(origin) = origin {
-            request = request.header(reqwest::header::ORIGIN, origin);
+        let keep_body = header.is_none();
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
         }
         let mut response = request.send().await.map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
@@ -238,7 +292,7 @@ impl<'a> HttpProbe<'a> {
                 value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
             })
             .collect();
-        let is_text = origin.is_none()
+        let is_text = keep_body
             && response
                 .headers()
                 .get(reqwest::header::CONTENT_TYPE)
@@ -247,7 +301,17 @@ impl<'a> HttpProbe<'a> {
                     let ct = ct.to_ascii_lowercase();
                     ct.contains("html") || ct.starts_with("text/")
                 });
-        let body = read_body(&mut response, &self.limits, is_text).await;
+        let body = match keep_text {
+            Some(max_text) => {
+                let limits = Limits {
+                    max_body_text: max_text,
+                    max_body_bytes: max_text.min(self.limits.max_body_bytes),
+                    ..self.limits
+                };
+                read_body(&mut response, &limits, true).await
+            }
+            None => read_body(&mut response, &self.limits, is_text).await,
+        };
         Ok(HttpHop {
             url: target.url.to_string(),
             peer,

@@ -70,5 +70,6 @@ pub async fn probe(
         domain,
         dkim_selectors: selectors.to_vec(),
         mta_sts_policy,
+        mx: Vec::new(),
     }
 }

@@ -6,16 +6,22 @@
 
 pub mod dns;
 pub mod dnssec;
+pub mod exposure;
 pub mod http;
 pub mod mail;
+pub mod mx;
+pub mod ports;
+pub mod ssh;
 pub mod tls;
 
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
+use crate::evidence::exposure::{PortScanEvidence, SshEvidence};
 use crate::evidence::{
-    DnssecEvidence, EVIDENCE_VERSION, Evidence, HttpEvidence, MailEvidence, TlsEvidence,
+    DnssecEvidence, EVIDENCE_VERSION, Evidence, ExposureEvidence, HttpEvidence, MailEvidence,
+    StarttlsEvidence, StarttlsOutcome, TlsEvidence,
 };
 use crate::net::{Resolver, TrustAnchors, Validator};
 use crate::target::Target;
@@ -62,24 +68,40 @@ pub struct ProbeConfig {
     /// The validating lookup path of the DNSSEC probe; `None` when no DNS query may be sent
     /// (`--no-dns`), and the probe does not run.
     pub dnssec: Option<Validator>,
+    /// The port scan to run; `None` (the default) sends no connection beyond the web ports.
+    pub port_scan: Option<ports::PortScanOptions>,
 }
 
 /// Options of the mail probe.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MailOptions {
     /// The mail domain to use instead of the target host (`--mail-domain`).
     pub domain: Option<String>,
     /// DKIM selectors to look up besides the common ones (`--dkim-selector`).
     pub dkim_selectors: Vec<String>,
+    /// Most MX hosts whose STARTTLS, TLS and DANE are probed (`--max-mx`; 0: none).
+    pub max_mx: usize,
+}
+
+impl Default for MailOptions {
+    fn default() -> Self {
+        Self {
+            domain: None,
+            dkim_selectors: Vec::new(),
+            max_mx: mx::DEFAULT_MAX_MX,
+        }
+    }
 }
 
 impl MailOptions {
     /// The mail domain for `target`: `--mail-domain`, else the target host as is; `None` for an
-    /// IP literal, which has no mail records.
+    /// IP literal, which has no mail records, and for a STARTTLS endpoint (its host is a server,
+    /// not a mail domain) unless `--mail-domain` names one.
     pub fn domain_for(&self, target: &Target) -> Option<String> {
         match &self.domain {
             Some(domain) => Some(domain.clone()),
-            None => (target.host.parse::<std::net::IpAddr>().is_err()).then(|| target.host.clone()),
+            None => (target.host.parse::<std::net::IpAddr>().is_err() && target.starttls.is_none())
+                .then(|| target.host.clone()),
         }
     }
 }
@@ -93,41 +115,86 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
     let mut deadline_exceeded = Vec::new();
     // A safety margin past the deadline: probes time themselves out, this only catches a bug.
     let hard_stop = deadline + Duration::from_secs(2);
-    let tls_scan = scan_tls(target, config, &resolver, deadline);
+    // Boxed: the scans are large futures, and a worker thread's stack is small.
+    let tls_scan = Box::pin(scan_tls(target, config, &resolver, deadline));
     let mail_domain = config.mail.domain_for(target);
-    let mail_probe = async {
-        match &mail_domain {
-            Some(domain) => Some(
-                mail::probe(
-                    &resolver,
-                    &config.trust,
-                    domain,
-                    &config.mail.dkim_selectors,
-                    deadline,
-                    config.limits,
-                )
-                .await,
-            ),
-            None => None,
-        }
-    };
     // IP literals have no DNSSEC status.
     let validator = config
         .dnssec
         .as_ref()
         .filter(|_| target.host.parse::<std::net::IpAddr>().is_err())
         .map(Validator::recording);
+    let mail_probe = Box::pin(async {
+        let domain = mail_domain.as_ref()?;
+        let observed = tokio::time::timeout_at(
+            deadline,
+            mail::probe(
+                &resolver,
+                &config.trust,
+                domain,
+                &config.mail.dkim_selectors,
+                deadline,
+                config.limits,
+            ),
+        )
+        .await;
+        let Ok(mut observed) = observed else {
+            return Some(Err(()));
+        };
+        // The MX hosts' TLS scans time themselves out at the deadline, like the target's.
+        let hosts = recorded_mx(&resolver, &observed.domain);
+        let mx_probe = mx::MxProbe {
+            resolver: &resolver,
+            validator: validator.as_ref(),
+            trust: &config.trust,
+            deadline,
+            limits: config.tls,
+            max_mx: config.mail.max_mx,
+        };
+        match tokio::time::timeout_at(hard_stop, Box::pin(mx_probe.run(&hosts))).await {
+            Ok(mx) => observed.mx = mx,
+            Err(_) => return Some(Ok((observed, false))),
+        }
+        Some(Ok((observed, true)))
+    });
     let dnssec_probe = async {
         if let Some(validator) = &validator {
             dnssec::probe(validator, &target.host, mail_domain.as_deref()).await;
         }
     };
-    let (http, tls, caa, mail, validated) = tokio::join!(
-        tokio::time::timeout_at(hard_stop, http_probe.run(target)),
+    // The path requests go to the origin the HTTP chains ended on, so they follow them. A
+    // STARTTLS endpoint speaks no HTTP.
+    let web_probe = async {
+        if target.starttls.is_some() {
+            return (HttpEvidence::default(), ExposureEvidence::default());
+        }
+        let http = http_probe.run(target).await;
+        let mut exposure = ExposureEvidence::default();
+        match exposure::origin_of(&http) {
+            Ok(_) if !exposure::fits_before(deadline) => {
+                exposure.paths_skipped =
+                    Some("too little time left before the audit deadline".to_string());
+            }
+            Ok(origin) => {
+                exposure.paths = Some(exposure::probe_paths(&http_probe, &origin).await);
+            }
+            Err(reason) => exposure.paths_skipped = Some(reason),
+        }
+        (http, exposure)
+    };
+    let port_probe = async {
+        match &config.port_scan {
+            Some(options) => Some(scan_ports(target, options, &resolver, deadline).await),
+            None => None,
+        }
+    };
+    let (web, tls, caa, mail, validated, port_scan) = tokio::join!(
+        tokio::time::timeout_at(hard_stop, web_probe),
         tokio::time::timeout_at(hard_stop, tls_scan),
         tokio::time::timeout_at(deadline, dns::caa(&resolver, &target.host)),
-        tokio::time::timeout_at(deadline, mail_probe),
+        mail_probe,
         tokio::time::timeout_at(deadline, dnssec_probe),
+        tokio::time::timeout_at(hard_stop, port_probe),
     );
     if caa.is_err() {
         deadline_exceeded.push("dns".to_string());
@@ -142,21 +209,39 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
     });
     // A mail probe cut off by the deadline still leaves its answers in the log; the facts then
     // say which lookups are missing.
-    let mail = mail.unwrap_or_else(|_| {
-        deadline_exceeded.push("mail".to_string());
-        mail_domain.map(|domain| MailEvidence {
-            domain,
-            dkim_selectors: config.mail.dkim_selectors.clone(),
-            mta_sts_policy: None,
-        })
-    });
-    let http = http.unwrap_or_else(|_| {
+    let mail = match mail {
+        None => None,
+        Some(Ok((observed, finished))) => {
+            if !finished {
+                deadline_exceeded.push("mx".to_string());
+            }
+            Some(observed)
+        }
+        Some(Err(())) => {
+            deadline_exceeded.push("mail".to_string());
+            mail_domain.map(|domain| MailEvidence {
+                domain,
+                dkim_selectors: config.mail.dkim_selectors.clone(),
+                mta_sts_policy: None,
+                mx: Vec::new(),
+            })
+        }
+    };
+    let (http, mut exposure) = web.unwrap_or_else(|_| {
         deadline_exceeded.push("http".to_string());
-        HttpEvidence::default()
+        (HttpEvidence::default(), ExposureEvidence::default())
     });
-    let tls = tls.unwrap_or_else(|_| {
+    match port_scan {
+        Ok(Some((scan, ssh))) => {
+            exposure.port_scan = Some(scan);
+            exposure.ssh = ssh;
+        }
+        Ok(None) => {}
+        Err(_) => deadline_exceeded.push("port_scan".to_string()),
+    }
+    let (tls, starttls) = tls.unwrap_or_else(|_| {
         deadline_exceeded.push("tls".to_string());
-        None
+        (None, None)
     });
     Evidence {
         version: EVIDENCE_VERSION,
@@ -168,35 +253,111 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
         tls,
         mail,
         dnssec,
+        exposure: Some(exposure),
+        starttls,
         deadline_exceeded,
     }
 }
 
+/// Scans the target's addresses (at most [`ports::MAX_ADDRESSES`]), then asks every port that
+/// identified itself as SSH for its authentication methods.
+async fn scan_ports(
+    target: &Target,
+    options: &ports::PortScanOptions,
+    resolver: &Resolver,
+    deadline: Instant,
+) -> (PortScanEvidence, Vec<SshEvidence>) {
+    let mut evidence = PortScanEvidence {
+        addresses: Vec::new(),
+        ports: options.ports.clone(),
+        allowlist: options.allowlist.clone(),
+        rate_per_second: options.rate_per_second,
+        connect_timeout_ms: u64::try_from(options.connect_timeout.as_millis()).unwrap_or(u64::MAX),
+        results: Vec::new(),
+        error: None,
+    };
+    let addresses = match resolver.addresses(&target.host, target.https_port).await {
+        Ok(found) => {
+            let mut ips: Vec<std::net::IpAddr> = Vec::new();
+            for ip in found.iter().map(std::net::SocketAddr::ip) {
+                if !ips.contains(&ip) && ips.len() < ports::MAX_ADDRESSES {
+                    ips.push(ip);
+                }
+            }
+            ips
+        }
+        Err(error) => {
+            evidence.error = Some(error);
+            return (evidence, Vec::new());
+        }
+    };
+    evidence.addresses = addresses.iter().map(ToString::to_string).collect();
+    evidence.results = ports::scan(&addresses, options, deadline).await;
+    let mut ssh = Vec::new();
+    for result in &evidence.results {
+        let speaks_ssh = result
+            .banner
+            .as_deref()
+            .is_some_and(|b| b.starts_with("SSH-"));
+        if let (true, Ok(ip)) = (speaks_ssh, result.address.parse::<std::net::IpAddr>()) {
+            ssh.push(self::ssh::probe(std::net::SocketAddr::new(ip, result.port), deadline).await);
+        }
+    }
+    (evidence, ssh)
+}
+
 /// Scans the target's HTTPS endpoint (its first address).
+/// The MX hosts of `domain` as the resolver recorded them, by preference.
+fn recorded_mx(resolver: &Resolver, domain: &str) -> Vec<crate::facts::mail::MxFacts> {
+    match resolver.recorded(domain, "MX") {
+        Some(crate::evidence::DnsOutcome::Answer { records }) => {
+            crate::facts::mail::parse_mx(&records)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Scans the target's HTTPS endpoint (its first address), or, for a STARTTLS endpoint, its
+/// port through the protocol's preamble (with the conversation recorded beside the scan).
 async fn scan_tls(
     target: &Target,
     config: &ProbeConfig,
     resolver: &Resolver,
     deadline: Instant,
-) -> Option<TlsEvidence> {
+) -> (Option<TlsEvidence>, Option<StarttlsEvidence>) {
     match resolver.addresses(&target.host, target.https_port).await {
         Ok(addresses) => {
-            let addr = *addresses.first()?;
-            Some(
-                tls::TlsScan::new(addr, &target.host, &config.trust, deadline, config.tls)
-                    .run()
-                    .await,
-            )
+            let Some(&addr) = addresses.first() else {
+                return (None, None);
+            };
+            let mut scan =
+                tls::TlsScan::new(addr, &target.host, &config.trust, deadline, config.tls);
+            if let Some(protocol) = target.starttls {
+                scan = scan.with_starttls(protocol);
+            }
+            let starttls = scan.starttls_probe().await;
+            let ready = starttls
+                .as_ref()
+                .is_none_or(|s| matches!(s.outcome, StarttlsOutcome::Ready { .. }));
+            let tls = if ready {
+                Some(Box::pin(scan.run()).await)
+            } else {
+                None
+            };
+            (tls, starttls)
         }
-        Err(error) => Some(TlsEvidence {
-            endpoint: format!("{}:{}", target.host, target.https_port),
-            sni: None,
-            error: Some(error),
-            attempts: Vec::new(),
-            handshakes: Vec::new(),
-            certificate_check: None,
-            vulnerabilities: Default::default(),
-        }),
+        Err(error) => (
+            Some(TlsEvidence {
+                endpoint: format!("{}:{}", target.host, target.https_port),
+                sni: None,
+                error: Some(error),
+                attempts: Vec::new(),
+                handshakes: Vec::new(),
+                certificate_check: None,
+                vulnerabilities: Default::default(),
+            }),
+            None,
+        ),
     }
 }
 
@@ -229,7 +390,12 @@ pub fn unauditable_reason(evidence: &Evidence) -> Option<String> {
             )
         })
     });
-    if tls_answered {
+    // A STARTTLS endpoint that greeted us was reached, whether or not it then spoke TLS.
+    let greeted = evidence
+        .starttls
+        .as_ref()
+        .is_some_and(|s| s.greeting.is_some());
+    if tls_answered || greeted {
         return None;
     }
     let reasons: Vec<String> = chains
@@ -240,6 +406,17 @@ pub fn unauditable_reason(evidence: &Evidence) -> Option<String> {
             _ => None,
         })
         .collect();
+    if let Some(StarttlsEvidence {
+        outcome: StarttlsOutcome::Failed { stage, error },
+        protocol,
+        ..
+    }) = &evidence.starttls
+    {
+        return Some(format!(
+            "{protocol}://{}:{}: {stage}: {error}",
+            evidence.target.host, evidence.target.https_port
+        ));
+    }
     Some(if reasons.is_empty() {
         "no response on HTTP, HTTPS or TLS".to_string()
     } else {

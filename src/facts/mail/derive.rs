@@ -147,23 +147,7 @@ fn mx_hosts(ctx: &mut Ctx<'_>, domain: &str) -> Option<Vec<MxFacts>> {
         DnsOutcome::Answer { records } => records.as_slice(),
         _ => &[],
     };
-    let mut hosts: Vec<MxFacts> = records
-        .iter()
-        .filter_map(|record| {
-            let (preference, host) = record.trim().split_once(' ')?;
-            let host = host.trim();
-            Some(MxFacts {
-                preference: preference.parse().ok()?,
-                host: if host == "." {
-                    ".".to_string()
-                } else {
-                    spf_walk::normalise(host)
-                },
-            })
-        })
-        .collect();
-    hosts.sort_by(|a, b| (a.preference, &a.host).cmp(&(b.preference, &b.host)));
-    Some(hosts)
+    Some(super::parse_mx(records))
 }
 
 fn spf_facts(ctx: &mut Ctx<'_>, domain: &str) -> Option<SpfFacts> {

@@ -8,10 +8,12 @@
 //! looked up, or whose lookup failed, leaves its facts absent with the reason in `unobserved`.
 
 pub mod bimi;
+pub mod dane;
 pub mod derive;
 pub mod dkim;
 pub mod dmarc;
 pub mod mta_sts;
+pub mod mx_tls;
 pub mod spf;
 pub mod spf_walk;
 pub mod tags;
@@ -280,6 +282,14 @@ pub struct MtaStsFacts {
     pub mx_covered: Option<bool>,
     /// MX hosts no pattern matches.
     pub uncovered_mx: Vec<String>,
+    /// Every probed MX host the policy covers presented a certificate that is trusted and
+    /// valid for its name through STARTTLS, so senders enforcing the policy deliver (RFC 8461
+    /// section 4.1); absent when no such certificate was observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mx_certificates_valid: Option<bool>,
+    /// Covered MX hosts whose certificate a sender rejects, each with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invalid_certificate_mx: Vec<String>,
 }
 
 /// TLS-RPT facts.
@@ -323,6 +333,35 @@ pub struct MxFacts {
     pub preference: u16,
     /// Host name, lower-case, without the trailing dot (`.` for a null MX).
     pub host: String,
+    /// STARTTLS and TLS on port 25 (the first `--max-mx` hosts are probed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<mx_tls::MxTlsFacts>,
+    /// DANE: the TLSA records at `_25._tcp.HOST`, matched against the served chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dane: Option<dane::DaneFacts>,
+}
+
+/// MX records in presentation format (`10 mx.example.com.`) as hosts sorted by preference then
+/// name; a null MX (`0 .`) is kept as host `.`. Records that do not parse are skipped.
+pub fn parse_mx(records: &[String]) -> Vec<MxFacts> {
+    let mut hosts: Vec<MxFacts> = records
+        .iter()
+        .filter_map(|record| {
+            let (preference, host) = record.trim().split_once(' ')?;
+            let host = host.trim();
+            Some(MxFacts {
+                preference: preference.parse().ok()?,
+                host: if host == "." {
+                    ".".to_string()
+                } else {
+                    spf_walk::normalise(host)
+                },
+                ..MxFacts::default()
+            })
+        })
+        .collect();
+    hosts.sort_by(|a, b| (a.preference, &a.host).cmp(&(b.preference, &b.host)));
+    hosts
 }
 
 /// The texts of a recorded TXT answer, each record's strings joined (records that are not in

@@ -12,13 +12,28 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_rustls::TlsConnector;
 
-use crate::evidence::tls::{HandshakeOutcome, HandshakeRecord};
-use crate::evidence::{FailureKind, ProbeError};
+use crate::evidence::tls::{HandshakeOutcome, HandshakeRecord, TlsReply};
+use crate::evidence::{FailureKind, ProbeError, StarttlsProtocol};
+
+/// Most bytes read of a STARTTLS preamble before the handshake.
+const PREAMBLE_BYTES: usize = 64 * 1024;
 use crate::net::TrustAnchors;
 
 /// Performs one handshake offering `alpn`, recording what was negotiated.
 pub async fn handshake(
     addr: SocketAddr,
+    server_name: &str,
+    trust: &TrustAnchors,
+    alpn: &[&str],
+    deadline: Instant,
+) -> HandshakeRecord {
+    handshake_via(addr, None, server_name, trust, alpn, deadline).await
+}
+
+/// [`handshake`] on a connection that first speaks the STARTTLS preamble of `starttls`.
+pub async fn handshake_via(
+    addr: SocketAddr,
+    starttls: Option<StarttlsProtocol>,
     server_name: &str,
     trust: &TrustAnchors,
     alpn: &[&str],
@@ -44,14 +59,22 @@ pub async fn handshake(
     };
     let connector = TlsConnector::from(Arc::new(config));
     let attempt = async {
-        let tcp = TcpStream::connect(addr).await.map_err(|e| {
-            let kind = if e.kind() == std::io::ErrorKind::ConnectionRefused {
-                FailureKind::Refused
-            } else {
-                FailureKind::Other
-            };
-            ProbeError::new(kind, e.to_string())
-        })?;
+        let tcp = match starttls {
+            None => TcpStream::connect(addr).await.map_err(|e| {
+                let kind = if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                    FailureKind::Refused
+                } else {
+                    FailureKind::Other
+                };
+                ProbeError::new(kind, e.to_string())
+            })?,
+            Some(_) => super::reply::open(addr, starttls, deadline, PREAMBLE_BYTES)
+                .await
+                .map_err(|reply| match reply {
+                    TlsReply::ConnectFailed { error } => error,
+                    other => ProbeError::new(FailureKind::Other, format!("{other:?}")),
+                })?,
+        };
         connector
             .connect(name, tcp)
             .await

@@ -11,6 +11,7 @@ pub mod offer;
 pub mod reply;
 pub mod robot;
 pub mod session;
+pub mod starttls;
 pub mod vuln;
 pub mod wire;
 
@@ -23,6 +24,9 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::evidence::tls::{HandshakeRecord, TlsAttempt, TlsEvidence, TlsReply};
+use crate::evidence::{
+    FailureKind, ProbeError, StarttlsEvidence, StarttlsOutcome, StarttlsProtocol,
+};
 use crate::net::TrustAnchors;
 use crate::tls_registry::{self, Protocol, SSL2_CIPHERS};
 use hello::ClientHelloSpec;
@@ -60,6 +64,7 @@ pub struct TlsScan<'a> {
     deadline: Instant,
     limits: TlsLimits,
     permits: Arc<Semaphore>,
+    starttls: Option<StarttlsProtocol>,
 }
 
 impl<'a> TlsScan<'a> {
@@ -78,7 +83,54 @@ impl<'a> TlsScan<'a> {
             deadline,
             limits,
             permits: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+            starttls: None,
         }
+    }
+
+    /// Makes every connection of the scan speak the STARTTLS preamble of `protocol` first
+    /// (each raw hello, handshake and vulnerability probe on its own connection).
+    #[must_use]
+    pub fn with_starttls(mut self, protocol: StarttlsProtocol) -> Self {
+        self.starttls = Some(protocol);
+        self
+    }
+
+    /// Speaks the STARTTLS preamble once, under the connection cap, and records the
+    /// conversation; `None` for a plain TLS scan. Run it before [`TlsScan::run`]: when the
+    /// outcome is not `Ready`, there is nothing to scan.
+    pub async fn starttls_probe(&self) -> Option<StarttlsEvidence> {
+        let protocol = self.starttls?;
+        let failed = |error| StarttlsEvidence {
+            protocol,
+            greeting: None,
+            capabilities: Vec::new(),
+            outcome: StarttlsOutcome::Failed {
+                stage: "connect".to_string(),
+                error,
+            },
+        };
+        let Ok(_permit) = self.permits.acquire().await else {
+            return Some(failed(ProbeError::new(
+                FailureKind::Other,
+                "no connection slot",
+            )));
+        };
+        let deadline = self
+            .deadline
+            .min(Instant::now() + self.limits.exchange_timeout);
+        let mut stream = match reply::connect(self.addr, deadline).await {
+            Ok(stream) => stream,
+            Err(TlsReply::ConnectFailed { error }) => return Some(failed(error)),
+            Err(_) => {
+                return Some(failed(ProbeError::new(
+                    FailureKind::Timeout,
+                    "connecting timed out",
+                )));
+            }
+        };
+        Some(
+            starttls::negotiate(&mut stream, protocol, deadline, self.limits.max_reply_bytes).await,
+        )
     }
 
     /// Runs every TLS probe and returns the evidence.
@@ -396,8 +448,9 @@ impl<'a> TlsScan<'a> {
         let deadline = self
             .deadline
             .min(Instant::now() + self.limits.exchange_timeout);
-        reply::exchange(
+        reply::exchange_via(
             self.addr,
+            self.starttls,
             hello,
             want,
             self.limits.max_reply_bytes,
@@ -406,13 +459,18 @@ impl<'a> TlsScan<'a> {
         .await
     }
 
-    /// The main handshake (ALPN h2 and http/1.1), then one per ALPN protocol alone.
+    /// The main handshake (ALPN h2 and http/1.1), then one per ALPN protocol alone; through
+    /// STARTTLS, one handshake without ALPN (mail and file transfer do not negotiate it).
     async fn handshakes(&self, accepted: &[Protocol]) -> Vec<HandshakeRecord> {
         if !accepted.iter().any(|p| *p >= Protocol::Tls1_2) {
             return Vec::new();
         }
-        let offers: [&[&str]; 3] = [&["h2", "http/1.1"], &["h2"], &["http/1.1"]];
-        join_all(offers.into_iter().map(|alpn| async move {
+        let offers: &[&[&str]] = if self.starttls.is_some() {
+            &[&[]]
+        } else {
+            &[&["h2", "http/1.1"], &["h2"], &["http/1.1"]]
+        };
+        join_all(offers.iter().map(|alpn| async move {
             let Ok(_permit) = self.permits.acquire().await else {
                 return HandshakeRecord {
                     alpn_offered: alpn.iter().map(|s| (*s).to_string()).collect(),
@@ -427,7 +485,15 @@ impl<'a> TlsScan<'a> {
             let deadline = self
                 .deadline
                 .min(Instant::now() + self.limits.exchange_timeout);
-            handshake::handshake(self.addr, &self.server_name, self.trust, alpn, deadline).await
+            handshake::handshake_via(
+                self.addr,
+                self.starttls,
+                &self.server_name,
+                self.trust,
+                alpn,
+                deadline,
+            )
+            .await
         }))
         .await
     }

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::wire::{Reader, WireError};
 use crate::evidence::tls::{KeyExchangeInfo, ServerHelloInfo, TlsReply};
-use crate::evidence::{FailureKind, ProbeError};
+use crate::evidence::{FailureKind, ProbeError, StarttlsOutcome, StarttlsProtocol};
 use crate::tls_registry::alert_name;
 
 /// The random value that marks a ServerHello as a HelloRetryRequest (RFC 8446 section 4.1.3).
@@ -58,7 +58,20 @@ pub async fn exchange(
     max_bytes: usize,
     deadline: Instant,
 ) -> TlsReply {
-    let mut stream = match connect(addr, deadline).await {
+    exchange_via(addr, None, hello, want, max_bytes, deadline).await
+}
+
+/// [`exchange`] on a connection that first speaks the STARTTLS preamble of `starttls` (none: a
+/// plain TLS port).
+pub async fn exchange_via(
+    addr: SocketAddr,
+    starttls: Option<StarttlsProtocol>,
+    hello: &[u8],
+    want: Want,
+    max_bytes: usize,
+    deadline: Instant,
+) -> TlsReply {
+    let mut stream = match open(addr, starttls, deadline, max_bytes).await {
         Ok(stream) => stream,
         Err(reply) => return reply,
     };
@@ -108,6 +121,30 @@ pub async fn exchange(
             }
         }
     }
+}
+
+/// Opens a TCP connection and, when `starttls` names a protocol, speaks its preamble up to the
+/// point where TLS starts. A failed preamble is recorded as a failed connection whose message
+/// starts with `STARTTLS`.
+pub(crate) async fn open(
+    addr: SocketAddr,
+    starttls: Option<StarttlsProtocol>,
+    deadline: Instant,
+    max_bytes: usize,
+) -> Result<TcpStream, TlsReply> {
+    let mut stream = connect(addr, deadline).await?;
+    if let Some(protocol) = starttls {
+        let evidence = super::starttls::negotiate(&mut stream, protocol, deadline, max_bytes).await;
+        let kind = match &evidence.outcome {
+            StarttlsOutcome::Ready { .. } => return Ok(stream),
+            StarttlsOutcome::Failed { error, .. } => error.kind,
+            StarttlsOutcome::NotOffered | StarttlsOutcome::Refused { .. } => FailureKind::Other,
+        };
+        return Err(TlsReply::ConnectFailed {
+            error: ProbeError::new(kind, format!("STARTTLS {}", evidence.outcome.describe())),
+        });
+    }
+    Ok(stream)
 }
 
 /// Opens a TCP connection (no Nagle delay) by `deadline`; a failure is the reply to record.

@@ -13,8 +13,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use super::reply::{Flight, Want, connect, io_reply, parse_flight};
+use super::reply::{Flight, Want, io_reply, open, parse_flight};
 use super::wire::Reader;
+use crate::evidence::StarttlsProtocol;
 use crate::evidence::tls::{ServerHelloInfo, TlsReply};
 use crate::evidence::vuln::RecordReply;
 use crate::tls_registry::alert_name;
@@ -39,7 +40,18 @@ impl Session {
         max_bytes: usize,
         deadline: Instant,
     ) -> Result<(Self, ServerHelloInfo), TlsReply> {
-        let mut stream = connect(addr, deadline).await?;
+        Self::open_via(addr, None, hello, max_bytes, deadline).await
+    }
+
+    /// [`Session::open`] on a connection that first speaks the STARTTLS preamble of `starttls`.
+    pub async fn open_via(
+        addr: SocketAddr,
+        starttls: Option<StarttlsProtocol>,
+        hello: &[u8],
+        max_bytes: usize,
+        deadline: Instant,
+    ) -> Result<(Self, ServerHelloInfo), TlsReply> {
+        let mut stream = open(addr, starttls, deadline, max_bytes).await?;
         match tokio::time::timeout_at(deadline, stream.write_all(hello)).await {
             Err(_) => return Err(TlsReply::Timeout),
             Ok(Err(error)) => return Err(io_reply(&error)),

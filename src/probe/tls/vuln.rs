@@ -63,8 +63,14 @@ impl TlsScan<'_> {
         let deadline = self
             .deadline
             .min(Instant::now() + self.limits.exchange_timeout);
-        let (session, info) =
-            Session::open(self.addr, hello, self.limits.max_reply_bytes, deadline).await?;
+        let (session, info) = Session::open_via(
+            self.addr,
+            self.starttls,
+            hello,
+            self.limits.max_reply_bytes,
+            deadline,
+        )
+        .await?;
         Ok((session, info, permit))
     }
 
