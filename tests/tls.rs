@@ -388,8 +388,10 @@ async fn counting_server() -> (
                 let mut buf = [0u8; 2048];
                 let _ = stream.read(&mut buf).await;
                 tokio::time::sleep(Duration::from_millis(30)).await;
-                let _ = stream.write_all(&[21, 3, 3, 0, 2, 2, 40]).await;
+                // Counted as closed before the answer leaves: the client can only free its slot
+                // (and open the next connection) after reading it, so the count never overlaps.
                 open.fetch_sub(1, Ordering::SeqCst);
+                let _ = stream.write_all(&[21, 3, 3, 0, 2, 2, 40]).await;
             });
         }
     });
