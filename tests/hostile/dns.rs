@@ -85,9 +85,10 @@ fn respond(query: &[u8], handler: &Handler, tcp: bool, tcp_too: bool) -> Option<
 }
 
 impl RawDns {
-    /// Serves `handler` over UDP, and over TCP on the same port when `tcp`.
+    /// Serves `handler` over UDP, and over TCP on the same port when `tcp`; without `tcp` the
+    /// TCP port is still held (so no other server can answer there) and closes every connection.
     async fn start(handler: Handler, tcp: bool) -> Self {
-        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind UDP");
+        let (udp, listener) = bind_pair().await;
         let addr = udp.local_addr().expect("addr");
         let mut tasks = Vec::new();
         let udp_handler = Arc::clone(&handler);
@@ -99,34 +100,49 @@ impl RawDns {
                 }
             }
         }));
-        if tcp {
-            let listener = TcpListener::bind(addr).await.expect("bind TCP");
-            tasks.push(tokio::spawn(async move {
-                while let Ok((mut stream, _)) = listener.accept().await {
-                    let handler = Arc::clone(&handler);
-                    tokio::spawn(async move {
-                        let mut len = [0u8; 2];
-                        while stream.read_exact(&mut len).await.is_ok() {
-                            let mut query = vec![0u8; usize::from(u16::from_be_bytes(len))];
-                            if stream.read_exact(&mut query).await.is_err() {
-                                return;
-                            }
-                            let Some(reply) = respond(&query, &handler, true, true) else {
-                                continue;
-                            };
-                            let Ok(size) = u16::try_from(reply.len()) else {
-                                return;
-                            };
-                            let framed = [&size.to_be_bytes()[..], &reply].concat();
-                            if stream.write_all(&framed).await.is_err() {
-                                return;
-                            }
-                        }
-                    });
+        tasks.push(tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                if !tcp {
+                    drop(stream);
+                    continue;
                 }
-            }));
-        }
+                tokio::spawn(serve_tcp(stream, Arc::clone(&handler)));
+            }
+        }));
         Self { addr, tasks }
+    }
+}
+
+/// A UDP socket and a TCP listener on the same loopback port.
+async fn bind_pair() -> (UdpSocket, TcpListener) {
+    for _ in 0..50 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind TCP");
+        let addr = listener.local_addr().expect("addr");
+        if let Ok(udp) = UdpSocket::bind(addr).await {
+            return (udp, listener);
+        }
+    }
+    panic!("no loopback port free for both UDP and TCP");
+}
+
+/// Answers length-prefixed queries on one TCP connection.
+async fn serve_tcp(mut stream: tokio::net::TcpStream, handler: Handler) {
+    let mut len = [0u8; 2];
+    while stream.read_exact(&mut len).await.is_ok() {
+        let mut query = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        if stream.read_exact(&mut query).await.is_err() {
+            return;
+        }
+        let Some(reply) = respond(&query, &handler, true, true) else {
+            continue;
+        };
+        let Ok(size) = u16::try_from(reply.len()) else {
+            return;
+        };
+        let framed = [&size.to_be_bytes()[..], &reply].concat();
+        if stream.write_all(&framed).await.is_err() {
+            return;
+        }
     }
 }
 
