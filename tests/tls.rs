@@ -288,66 +288,89 @@ async fn http_on_the_tls_port_is_not_tls() {
     );
 }
 
-/// Checks version detection against Debian's `openssl s_server`, when it is installed.
+/// Whether Debian's `openssl` is missing (the test then skips itself, saying so).
 #[allow(clippy::disallowed_macros)] // the skip notice goes to the test log
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openssl_s_server_versions_are_detected() {
-    if std::process::Command::new("openssl")
+fn openssl_missing() -> bool {
+    let missing = std::process::Command::new("openssl")
         .arg("version")
         .output()
-        .is_err()
-    {
+        .is_err();
+    if missing {
         eprintln!("skipped: openssl is not installed (.ci/run installs it)");
+    }
+    missing
+}
+
+/// Starts `openssl s_server` on a free loopback port with a self-signed certificate of `key` for
+/// `tls.secaudit.test` (written to `dir`) and `args`, and waits until it accepts connections.
+async fn s_server(
+    dir: &std::path::Path,
+    key: &rcgen::KeyPair,
+    args: &[&str],
+) -> (tokio::process::Child, SocketAddr) {
+    let cert = rcgen::CertificateParams::new(vec!["tls.secaudit.test".to_string()])
+        .unwrap()
+        .self_signed(key)
+        .unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = tokio::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&cert_path)
+        .arg("-key")
+        .arg(&key_path)
+        .args(args)
+        .env("OPENSSL_CONF", "/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start openssl s_server");
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "s_server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, addr)
+}
+
+/// Checks version detection against Debian's `openssl s_server`, when it is installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssl_s_server_versions_are_detected() {
+    if openssl_missing() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["tls.secaudit.test".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, cert.pem()).unwrap();
-    std::fs::write(&key_path, key.serialize_pem()).unwrap();
     for (flag, protocol) in [
         ("-tls1", Protocol::Tls1_0),
         ("-tls1_1", Protocol::Tls1_1),
         ("-tls1_2", Protocol::Tls1_2),
         ("-tls1_3", Protocol::Tls1_3),
     ] {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = tokio::process::Command::new("openssl")
-            .args(["s_server", "-quiet", "-accept"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("-cert")
-            .arg(&cert_path)
-            .arg("-key")
-            .arg(&key_path)
-            .args([
+        let (mut child, addr) = s_server(
+            dir.path(),
+            &key,
+            &[
                 flag,
                 "-cipher",
                 "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0",
-            ])
-            .env("OPENSSL_CONF", "/dev/null")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start openssl s_server");
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let started = Instant::now();
-        while tokio::net::TcpStream::connect(addr).await.is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "s_server did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            ],
+        )
+        .await;
         let (_, facts) = scan(addr, &TrustAnchors::Bundled).await;
         let _ = child.kill().await;
         let accepted: Vec<Protocol> = Protocol::ALL
@@ -686,58 +709,22 @@ async fn a_modern_rustls_server_is_not_vulnerable_to_anything() {
 
 /// Every active probe against Debian's OpenSSL 3 `s_server` with an RSA key and RSA
 /// key-exchange suites (so the ROBOT test runs): no false positives.
-#[allow(clippy::disallowed_macros)] // the skip notice goes to the test log
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openssl_s_server_is_not_vulnerable_to_the_active_probes() {
-    if std::process::Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: openssl is not installed (.ci/run installs it)");
+    if openssl_missing() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["tls.secaudit.test".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, cert.pem()).unwrap();
-    std::fs::write(&key_path, key.serialize_pem()).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = tokio::process::Command::new("openssl")
-        .args(["s_server", "-quiet", "-accept"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("-cert")
-        .arg(&cert_path)
-        .arg("-key")
-        .arg(&key_path)
-        .args([
+    let (mut child, addr) = s_server(
+        dir.path(),
+        &key,
+        &[
             "-cipher",
             "ECDHE-RSA-AES128-GCM-SHA256:AES128-GCM-SHA256:AES128-SHA:@SECLEVEL=0",
-        ])
-        .env("OPENSSL_CONF", "/dev/null")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start openssl s_server");
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "s_server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        ],
+    )
+    .await;
     let (evidence, facts) = scan(addr, &TrustAnchors::Bundled).await;
     let _ = child.kill().await;
     assert!(
