@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::util::{secaudit, stderr, stdout};
+use crate::util::evaluate_pack;
 
 fn reference() -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,23 +32,7 @@ async fn evaluate(evidence: &Value, pack: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("evidence.json");
     std::fs::write(&path, serde_json::to_string(evidence).unwrap()).unwrap();
-    let output = secaudit(vec![
-        "evaluate".into(),
-        "--evidence".into(),
-        path.display().to_string(),
-        "--policy".into(),
-        pack.into(),
-        "--format".into(),
-        "json".into(),
-    ])
-    .await;
-    assert!(
-        output.status.code().is_some_and(|c| c <= 1),
-        "{}",
-        stderr(&output)
-    );
-    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
-    report["packs"][0].clone()
+    evaluate_pack(&path, pack).await
 }
 
 fn outcome<'a>(pack: &'a Value, rule: &str) -> (&'a str, Option<&'a str>) {

@@ -26,6 +26,29 @@ pub async fn secaudit(args: Vec<String>) -> Output {
     .expect("join")
 }
 
+/// `secaudit evaluate` of the evidence file `evidence` with `pack`, as JSON: the first pack's
+/// report. The run must end in 0 or 1 (a gate may fail, nothing else may).
+pub async fn evaluate_pack(evidence: &Path, pack: &str) -> serde_json::Value {
+    let output = secaudit(args(&[
+        "evaluate",
+        "--evidence",
+        &evidence.display().to_string(),
+        "--policy",
+        pack,
+        "--format",
+        "json",
+    ]))
+    .await;
+    assert!(
+        output.status.code().is_some_and(|c| c <= 1),
+        "{}: {}",
+        evidence.display(),
+        stderr(&output)
+    );
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    report["packs"][0].clone()
+}
+
 /// Text of stdout.
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::util::{secaudit, stderr, stdout};
+use crate::util::evaluate_pack;
 
 const VENDORS: [&str; 5] = [
     "unitedcrowd",
@@ -115,24 +115,11 @@ fn claim_ids_are_read_from_table_rows_only() {
 
 /// Evaluates a fixture with a pack; returns the pack's report.
 async fn evaluate(fixture: &str, pack: &str) -> Value {
-    let path = root().join(format!("fixtures/evidence/vendors/{fixture}.json"));
-    let output = secaudit(vec![
-        "evaluate".into(),
-        "--evidence".into(),
-        path.display().to_string(),
-        "--policy".into(),
-        pack.into(),
-        "--format".into(),
-        "json".into(),
-    ])
-    .await;
-    assert!(
-        output.status.code().is_some_and(|c| c <= 1),
-        "{fixture}: {}",
-        stderr(&output)
-    );
-    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
-    report["packs"][0].clone()
+    evaluate_pack(
+        &root().join(format!("fixtures/evidence/vendors/{fixture}.json")),
+        pack,
+    )
+    .await
 }
 
 /// The grade and each rule's outcome (with its result code, if any), sorted by rule id.
