@@ -512,35 +512,46 @@ fn uniform(replies: &[RecordReply]) -> bool {
     replies.windows(2).all(|pair| pair[0] == pair[1])
 }
 
-fn insecure_renegotiation(facts: &TlsFacts) -> Verdict {
-    let value = facts.protections.secure_renegotiation;
-    let line = fact("tls.protections.secure_renegotiation", &value);
+/// A verdict decided by one boolean fact at `path`: `affected_when` is the value that means
+/// vulnerable; the reasons say why for each outcome, and unobserved is inconclusive.
+fn by_flag(
+    path: &str,
+    value: Option<bool>,
+    affected_when: bool,
+    [vulnerable, fine, unknown]: [&str; 3],
+) -> Verdict {
     match value {
-        Some(true) => derived(
-            NotVulnerable,
-            "RFC 5746 secure renegotiation is supported (or only TLS 1.3 is served)",
-        ),
-        Some(false) => derived(
-            Vulnerable,
-            "RFC 5746 renegotiation_info is not supported: a renegotiation cannot be told from a prefix injection (CVE-2009-3555)",
-        ),
-        None => derived(Inconclusive, "secure renegotiation was not observed"),
+        Some(v) if v == affected_when => derived(Vulnerable, vulnerable),
+        Some(_) => derived(NotVulnerable, fine),
+        None => derived(Inconclusive, unknown),
     }
-    .with([line])
+    .with([fact(path, &value)])
+}
+
+fn insecure_renegotiation(facts: &TlsFacts) -> Verdict {
+    by_flag(
+        "tls.protections.secure_renegotiation",
+        facts.protections.secure_renegotiation,
+        false,
+        [
+            "RFC 5746 renegotiation_info is not supported: a renegotiation cannot be told from a prefix injection (CVE-2009-3555)",
+            "RFC 5746 secure renegotiation is supported (or only TLS 1.3 is served)",
+            "secure renegotiation was not observed",
+        ],
+    )
 }
 
 fn crime(facts: &TlsFacts) -> Verdict {
-    let value = facts.protections.compression;
-    let line = fact("tls.protections.compression", &value);
-    match value {
-        Some(true) => derived(
-            Vulnerable,
+    by_flag(
+        "tls.protections.compression",
+        facts.protections.compression,
+        true,
+        [
             "TLS compression (DEFLATE) is accepted: compressed lengths leak secrets (CRIME)",
-        ),
-        Some(false) => derived(NotVulnerable, "TLS compression is refused"),
-        None => derived(Inconclusive, "TLS compression was not observed"),
-    }
-    .with([line])
+            "TLS compression is refused",
+            "TLS compression was not observed",
+        ],
+    )
 }
 
 fn poodle(facts: &TlsFacts) -> Verdict {
@@ -601,19 +612,16 @@ fn logjam(facts: &TlsFacts) -> Verdict {
 }
 
 fn drown(facts: &TlsFacts) -> Verdict {
-    let line = fact("tls.protocols.ssl2", &facts.protocols.ssl2);
-    match facts.protocols.ssl2 {
-        Some(true) => derived(
-            Vulnerable,
+    by_flag(
+        "tls.protocols.ssl2",
+        facts.protocols.ssl2,
+        true,
+        [
             "SSLv2 is accepted: its RSA decryption breaks TLS sessions that share the key (DROWN, CVE-2016-0800)",
-        ),
-        Some(false) => derived(
-            NotVulnerable,
             "SSLv2 is refused here (another host serving SSLv2 with the same key would still expose it; only this endpoint was scanned)",
-        ),
-        None => derived(Inconclusive, "whether SSLv2 is accepted was not observed"),
-    }
-    .with([line])
+            "whether SSLv2 is accepted was not observed",
+        ],
+    )
 }
 
 fn beast(facts: &TlsFacts) -> Verdict {
