@@ -109,7 +109,7 @@ pub struct OcspFacts {
     /// The CRL reason given for the revocation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_reason: Option<String>,
-    /// SCTs in the leaf's response.
+    /// SCTs in the leaf's response (a list that does not parse counts none).
     pub sct_count: u32,
 }
 
@@ -282,6 +282,10 @@ pub fn derive(
             );
         }
     }
+    facts.ocsp.sct_count = checks.as_ref().map_or(0, |all| {
+        let from_ocsp = all.iter().filter(|c| c.source == SctSource::Ocsp).count();
+        u32::try_from(from_ocsp).unwrap_or(u32::MAX)
+    });
     facts.ct =
         checks.map(|checks| super::ct::derive(&checks, ct_logs, facts.validity_days, now_ms));
     CertDerivation::Facts(Box::new(facts))
@@ -354,12 +358,8 @@ fn ocsp_facts(
         single.this_update <= now + SKEW
             && single.next_update.is_some_and(|next| now < next + SKEW),
     );
-    let sct_list = single.sct_list;
-    facts.sct_count = sct_list
-        .as_deref()
-        .and_then(|list| crate::ct::check_delivered_scts(list, SctSource::Ocsp, leaf, None).ok())
-        .map_or(0, |scts| u32::try_from(scts.len()).unwrap_or(u32::MAX));
-    (facts, sct_list)
+    // `sct_count` is filled in by the caller, which parses the list once for CT.
+    (facts, single.sct_list)
 }
 
 fn leaf_facts(
