@@ -14,7 +14,7 @@ use crate::cli::{
     AuditArgs, Cli, Command, DemoArgs, EvaluateArgs, Format, GateArgs, OutputArgs, RulesCommand,
     SchemaKind, SeverityArg,
 };
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, ProbeArea};
 use crate::facts::Catalogue;
 use crate::net::{DnssecAnchors, Resolver, TrustAnchors, Validator};
 use crate::policy::diag;
@@ -264,6 +264,11 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
         },
         dnssec,
         port_scan: None,
+        areas: if args.only.is_empty() {
+            ProbeArea::ALL.to_vec()
+        } else {
+            args.only.clone()
+        },
     };
     let ct_logs = load_ct_logs(&args.ct)?;
     let config = ProbeConfig {
@@ -448,6 +453,7 @@ async fn demo(args: DemoArgs) -> Result<Exit> {
         mail: crate::probe::MailOptions::default(),
         dnssec: Some(validator),
         port_scan: None,
+        areas: ProbeArea::ALL.to_vec(),
     };
     let targets = [lab.host.as_str(), crate::demo::LEGACY_HOST]
         .iter()

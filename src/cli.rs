@@ -158,6 +158,10 @@ pub struct AuditArgs {
     pub mail: MailArgs,
     #[command(flatten)]
     pub scan: ScanArgs,
+    /// Probe only these areas (comma-separated: tls, http, dns, mail, exposure); the rules
+    /// over the others are inconclusive ("not probed"). E.g. `--only tls` for a TLS scan alone.
+    #[arg(long, value_name = "AREAS", value_delimiter = ',')]
+    pub only: Vec<crate::evidence::ProbeArea>,
     /// Most simultaneous connections to one host during the TLS scan.
     #[arg(long, value_name = "N", default_value_t = 6, value_parser = parse_connections)]
     pub max_connections_per_host: usize,

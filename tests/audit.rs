@@ -411,3 +411,29 @@ async fn bodies_are_read_only_up_to_the_cap() {
     assert_eq!(body["bytes_read"], 256 * 1024);
     assert_eq!(body["text"].as_str().map(str::len), Some(64 * 1024));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_tls_scans_tls_alone_and_leaves_the_other_rules_undecided() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_lab, lab_args) = start_lab(imperfect_site(), dir.path()).await;
+    let evidence_path = dir.path().join("evidence.json");
+    let mut cli = args(&["audit", LAB_HOST, "--format", "json", "--only", "tls"]);
+    cli.extend(lab_args);
+    cli.extend(args(&["--save-evidence", &evidence_path.display().to_string()]));
+    let output = secaudit(cli).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let evidence: Value =
+        serde_json::from_str(&std::fs::read_to_string(&evidence_path).unwrap()).unwrap();
+    assert_eq!(
+        evidence["not_probed"],
+        serde_json::json!(["http", "dns", "mail", "exposure"])
+    );
+    assert!(evidence["http"]["secure"].is_null(), "no HTTP request was made");
+    assert!(evidence["tls"]["attempts"].as_array().is_some_and(|a| !a.is_empty()));
+    assert_eq!(finding(&report, "BASE-TLS-01")["outcome"], "pass");
+    // The lab's short HSTS would fail BASE-HSTS-01; unprobed, it is not judged at all.
+    let hsts = finding(&report, "BASE-HSTS-01");
+    assert_eq!(hsts["outcome"], "inconclusive", "{hsts:#}");
+    assert!(hsts.to_string().contains("not probed"), "{hsts:#}");
+}

@@ -71,6 +71,66 @@ pub struct Evidence {
     /// Probes that were still running when the per-target deadline passed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deadline_exceeded: Vec<String>,
+    /// Areas left out on purpose (`--only`): their facts are unobserved, never judged on
+    /// empty evidence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_probed: Vec<ProbeArea>,
+}
+
+/// A part of the audit that `--only` can select.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeArea {
+    /// The TLS scan (versions, suites, groups, certificate, vulnerability probes).
+    Tls,
+    /// HTTP and HTTPS fetches: redirects, headers, cookies.
+    Http,
+    /// The target name's DNS records: CAA and DNSSEC.
+    Dns,
+    /// The mail domain's records and MX hosts.
+    Mail,
+    /// `security.txt`, artefact paths and (when asked for) the port scan.
+    Exposure,
+}
+
+impl ProbeArea {
+    /// Every area, the default of an audit.
+    pub const ALL: [Self; 5] = [Self::Tls, Self::Http, Self::Dns, Self::Mail, Self::Exposure];
+
+    /// The area's name as written on the command line and in evidence.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tls => "tls",
+            Self::Http => "http",
+            Self::Dns => "dns",
+            Self::Mail => "mail",
+            Self::Exposure => "exposure",
+        }
+    }
+
+    /// The top-level fact paths the area's evidence produces.
+    pub fn fact_roots(self) -> &'static [&'static str] {
+        match self {
+            Self::Tls => &["tls", "cert"],
+            Self::Http => &["http", "cookies"],
+            Self::Dns => &["dns"],
+            Self::Mail => &["mail"],
+            Self::Exposure => &["exposure"],
+        }
+    }
 }
 
 /// The target named on the command line, normalised.

@@ -407,6 +407,14 @@ impl Facts {
                 None
             }
         };
+        for area in &evidence.not_probed {
+            for root in area.fact_roots() {
+                unobserved.insert(
+                    (*root).to_string(),
+                    format!("not probed: the audit left out `{}` (--only)", area.name()),
+                );
+            }
+        }
         Self {
             target: TargetFacts {
                 host: evidence.target.host.clone(),

@@ -58,6 +58,7 @@ fn evidence(headers: Vec<(String, String)>, html: String) -> Evidence {
         dnssec: None,
         starttls: None,
         deadline_exceeded: Vec::new(),
+        not_probed: Vec::new(),
     }
 }
 

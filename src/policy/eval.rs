@@ -128,6 +128,18 @@ impl<'v> FactView<'v> {
             // A leaf inside `every`/`some` over plain values tests the element itself.
             return Lookup::Found(base);
         }
+        // A whole area that was not observed (e.g. left out with `--only`) holds only
+        // placeholder values: nothing under it may be judged.
+        let root = if base_path.is_empty() { path } else { base_path };
+        let top = root.split('.').next().unwrap_or(root);
+        if let Some(reason) = self
+            .root
+            .get("unobserved")
+            .and_then(|u| u.get(top))
+            .and_then(Value::as_str)
+        {
+            return Lookup::Unobserved(reason.to_string());
+        }
         let mut current = base;
         let segments: Vec<&str> = path.split('.').collect();
         for (index, segment) in segments.iter().enumerate() {

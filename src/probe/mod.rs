@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use crate::evidence::exposure::{PortScanEvidence, SshEvidence};
 use crate::evidence::{
     DnssecEvidence, EVIDENCE_VERSION, Evidence, ExposureEvidence, HttpEvidence, MailEvidence,
-    StarttlsEvidence, StarttlsOutcome, TlsEvidence,
+    ProbeArea, StarttlsEvidence, StarttlsOutcome, TlsEvidence,
 };
 use crate::net::{Resolver, TrustAnchors, Validator};
 use crate::target::Target;
@@ -70,6 +70,15 @@ pub struct ProbeConfig {
     pub dnssec: Option<Validator>,
     /// The port scan to run; `None` (the default) sends no connection beyond the web ports.
     pub port_scan: Option<ports::PortScanOptions>,
+    /// The areas to probe (`--only`); the others send nothing and their facts are unobserved.
+    pub areas: Vec<ProbeArea>,
+}
+
+impl ProbeConfig {
+    /// Whether `area` is probed.
+    fn probes(&self, area: ProbeArea) -> bool {
+        self.areas.contains(&area)
+    }
 }
 
 /// Options of the mail probe.
@@ -116,13 +125,23 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
     // A safety margin past the deadline: probes time themselves out, this only catches a bug.
     let hard_stop = deadline + Duration::from_secs(2);
     // Boxed: the scans are large futures, and a worker thread's stack is small.
-    let tls_scan = Box::pin(scan_tls(target, config, &resolver, deadline));
-    let mail_domain = config.mail.domain_for(target);
+    let tls_scan = Box::pin(async {
+        if config.probes(ProbeArea::Tls) {
+            scan_tls(target, config, &resolver, deadline).await
+        } else {
+            (None, None)
+        }
+    });
+    let mail_domain = config
+        .mail
+        .domain_for(target)
+        .filter(|_| config.probes(ProbeArea::Mail));
     // IP literals have no DNSSEC status.
     let validator = config
         .dnssec
         .as_ref()
         .filter(|_| target.host.parse::<std::net::IpAddr>().is_err())
+        .filter(|_| config.probes(ProbeArea::Dns) || config.probes(ProbeArea::Mail))
         .map(Validator::recording);
     let mail_probe = Box::pin(async {
         let domain = mail_domain.as_ref()?;
@@ -165,12 +184,13 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
     // The path requests go to the origin the HTTP chains ended on, so they follow them. A
     // STARTTLS endpoint speaks no HTTP.
     let web_probe = async {
-        if target.starttls.is_some() {
+        if target.starttls.is_some() || !config.probes(ProbeArea::Http) {
             return (HttpEvidence::default(), ExposureEvidence::default());
         }
         let http = http_probe.run(target).await;
         let mut exposure = ExposureEvidence::default();
         match exposure::origin_of(&http) {
+            _ if !config.probes(ProbeArea::Exposure) => {}
             Ok(_) if !exposure::fits_before(deadline) => {
                 exposure.paths_skipped =
                     Some("too little time left before the audit deadline".to_string());
@@ -184,14 +204,20 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
     };
     let port_probe = async {
         match &config.port_scan {
-            Some(options) => Some(scan_ports(target, options, &resolver, deadline).await),
-            None => None,
+            Some(options) if config.probes(ProbeArea::Exposure) => {
+                Some(scan_ports(target, options, &resolver, deadline).await)
+            }
+            _ => None,
         }
     };
     let (web, tls, caa, mail, validated, port_scan) = tokio::join!(
         tokio::time::timeout_at(hard_stop, web_probe),
         tokio::time::timeout_at(hard_stop, tls_scan),
-        tokio::time::timeout_at(deadline, dns::caa(&resolver, &target.host)),
+        tokio::time::timeout_at(deadline, async {
+            if config.probes(ProbeArea::Dns) {
+                dns::caa(&resolver, &target.host).await;
+            }
+        }),
         mail_probe,
         tokio::time::timeout_at(deadline, dnssec_probe),
         tokio::time::timeout_at(hard_stop, port_probe),
@@ -256,6 +282,10 @@ pub async fn probe_target(target: &Target, config: &ProbeConfig) -> Evidence {
         exposure: Some(exposure),
         starttls,
         deadline_exceeded,
+        not_probed: ProbeArea::ALL
+            .into_iter()
+            .filter(|area| !config.probes(*area))
+            .collect(),
     }
 }
 

@@ -88,12 +88,17 @@ fn render_pack(pack: &PackReport, options: TableOptions, out: &mut dyn Write) ->
         .categories
         .iter()
         .map(|c| {
-            format!(
-                "{} {} ({})",
-                c.category.as_str(),
-                c.grade.grade,
-                c.grade.score
-            )
+            if c.grade.decided == 0 {
+                // Nothing decided (e.g. an area left out with `--only`): a grade would mislead.
+                format!("{} undecided", c.category.as_str())
+            } else {
+                format!(
+                    "{} {} ({})",
+                    c.category.as_str(),
+                    c.grade.grade,
+                    c.grade.score
+                )
+            }
         })
         .collect();
     writeln!(out, "categories: {}", categories.join(" · "))?;
