@@ -419,7 +419,10 @@ async fn only_tls_scans_tls_alone_and_leaves_the_other_rules_undecided() {
     let evidence_path = dir.path().join("evidence.json");
     let mut cli = args(&["audit", LAB_HOST, "--format", "json", "--only", "tls"]);
     cli.extend(lab_args);
-    cli.extend(args(&["--save-evidence", &evidence_path.display().to_string()]));
+    cli.extend(args(&[
+        "--save-evidence",
+        &evidence_path.display().to_string(),
+    ]));
     let output = secaudit(cli).await;
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
@@ -427,10 +430,26 @@ async fn only_tls_scans_tls_alone_and_leaves_the_other_rules_undecided() {
         serde_json::from_str(&std::fs::read_to_string(&evidence_path).unwrap()).unwrap();
     assert_eq!(
         evidence["not_probed"],
-        serde_json::json!(["http", "dns", "mail", "exposure"])
+        serde_json::json!(["vulns", "http", "dns", "mail", "exposure"])
     );
-    assert!(evidence["http"]["secure"].is_null(), "no HTTP request was made");
-    assert!(evidence["tls"]["attempts"].as_array().is_some_and(|a| !a.is_empty()));
+    let heartbleed = &report["facts"]["tls"]["vulnerabilities"]["heartbleed"];
+    assert!(heartbleed["vulnerable"].is_null(), "{heartbleed:#}");
+    assert!(
+        report["facts"]["unobserved"]["tls.vulnerabilities.heartbleed.vulnerable"]
+            .as_str()
+            .is_some_and(|why| why.contains("not probed")),
+        "{:#}",
+        report["facts"]["unobserved"]
+    );
+    assert!(
+        evidence["http"]["secure"].is_null(),
+        "no HTTP request was made"
+    );
+    assert!(
+        evidence["tls"]["attempts"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
     assert_eq!(finding(&report, "BASE-TLS-01")["outcome"], "pass");
     // The lab's short HSTS would fail BASE-HSTS-01; unprobed, it is not judged at all.
     let hsts = finding(&report, "BASE-HSTS-01");

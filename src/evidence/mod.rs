@@ -94,8 +94,11 @@ pub struct Evidence {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeArea {
-    /// The TLS scan (versions, suites, groups, certificate, vulnerability probes).
+    /// The TLS scan: versions, suites, groups, certificate, protections.
     Tls,
+    /// The active TLS vulnerability probes (Heartbleed, CCS injection, ROBOT, …), which send
+    /// deliberately malformed messages; the derived verdicts (POODLE, SWEET32, …) need none.
+    Vulns,
     /// HTTP and HTTPS fetches: redirects, headers, cookies.
     Http,
     /// The target name's DNS records: CAA and DNSSEC.
@@ -108,12 +111,20 @@ pub enum ProbeArea {
 
 impl ProbeArea {
     /// Every area, the default of an audit.
-    pub const ALL: [Self; 5] = [Self::Tls, Self::Http, Self::Dns, Self::Mail, Self::Exposure];
+    pub const ALL: [Self; 6] = [
+        Self::Tls,
+        Self::Vulns,
+        Self::Http,
+        Self::Dns,
+        Self::Mail,
+        Self::Exposure,
+    ];
 
     /// The area's name as written on the command line and in evidence.
     pub fn name(self) -> &'static str {
         match self {
             Self::Tls => "tls",
+            Self::Vulns => "vulns",
             Self::Http => "http",
             Self::Dns => "dns",
             Self::Mail => "mail",
@@ -121,10 +132,12 @@ impl ProbeArea {
         }
     }
 
-    /// The top-level fact paths the area's evidence produces.
+    /// The top-level fact paths the area's evidence produces (the active probes' verdicts
+    /// sit inside `tls`: the facts leave those unobserved themselves).
     pub fn fact_roots(self) -> &'static [&'static str] {
         match self {
             Self::Tls => &["tls", "cert"],
+            Self::Vulns => &[],
             Self::Http => &["http", "cookies"],
             Self::Dns => &["dns"],
             Self::Mail => &["mail"],

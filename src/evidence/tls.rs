@@ -148,6 +148,99 @@ impl TlsReply {
     }
 }
 
+impl TlsAttempt {
+    /// The key-exchange group the server picked from this hello's offer: named by a TLS 1.3
+    /// HelloRetryRequest or key share, or by a TLS 1.2 ECDHE ServerKeyExchange.
+    pub fn selected_group(&self) -> Option<u16> {
+        let group = match &self.reply {
+            TlsReply::HelloRetryRequest { selected_group, .. } => *selected_group,
+            TlsReply::ServerHello(info) => info.key_share_group.or(match info.key_exchange {
+                Some(KeyExchangeInfo::Ecdhe { group }) => Some(group),
+                _ => None,
+            }),
+            _ => None,
+        }?;
+        self.offered_groups.contains(&group).then_some(group)
+    }
+}
+
+impl TlsEvidence {
+    /// The first ServerHello that carried a certificate chain read raw from a TLS ≤ 1.2
+    /// Certificate message (a `certificate` attempt in older evidence, else the best
+    /// version's `protocol` attempt).
+    pub fn raw_chain(&self) -> Option<&ServerHelloInfo> {
+        let (certificate, other): (Vec<&TlsAttempt>, Vec<&TlsAttempt>) = self
+            .attempts
+            .iter()
+            .partition(|a| a.purpose == "certificate");
+        certificate
+            .into_iter()
+            .chain(other)
+            .find_map(|a| match &a.reply {
+                TlsReply::ServerHello(info) if !info.certificates.is_empty() => Some(info),
+                _ => None,
+            })
+    }
+}
+
+/// Whether the server picks suites in its own order, judged from every hello of one version
+/// (`attempts`, all offering `protocol`): `Some(true)` when some hello got a suite while a suite
+/// offered before it, which the server takes elsewhere, was passed over; `Some(false)` when two
+/// hellos got opposite picks from the same two suites offered in opposite orders (no fixed
+/// server order does that); `None` when neither shows, e.g. only hellos in one order.
+pub fn server_preference<'a>(
+    protocol: Protocol,
+    attempts: impl IntoIterator<Item = &'a TlsAttempt>,
+) -> Option<bool> {
+    let picks: Vec<(&[u32], u32)> = attempts
+        .into_iter()
+        .filter(|a| a.protocol == protocol)
+        .filter_map(|a| {
+            let picked = a.reply.accepted_suite(protocol)?;
+            Some((a.offered_suites.as_slice(), u32::from(picked)))
+        })
+        .collect();
+    let taken: Vec<u32> = picks.iter().map(|(_, picked)| *picked).collect();
+    let position = |offered: &[u32], suite: u32| offered.iter().position(|s| *s == suite);
+    // A suite the server takes, offered before the one it picked: not the client's order.
+    let passed_over = picks.iter().any(|(offered, picked)| {
+        offered
+            .iter()
+            .take_while(|s| *s != picked)
+            .any(|s| taken.contains(s))
+    });
+    if passed_over {
+        return Some(true);
+    }
+    // Picked `x` over `y` in one order and `y` over `x` in the other: the client's order.
+    let reversed = picks.iter().any(|(offered_a, x)| {
+        picks.iter().any(|(offered_b, y)| {
+            x != y
+                && matches!(
+                    (
+                        position(offered_a, *x),
+                        position(offered_a, *y),
+                        position(offered_b, *x),
+                        position(offered_b, *y),
+                    ),
+                    (Some(ax), Some(ay), Some(bx), Some(by)) if ax < ay && by < bx
+                )
+        })
+    });
+    reversed.then_some(false)
+}
+
+/// `suites` with the first two of `taken` moved to the front in swapped order: a hello that
+/// also tells a server's own order from the client's (see [`server_preference`]).
+pub fn swap_first_two(suites: &[u16], taken: &[u16]) -> Vec<u16> {
+    let [first, second, ..] = taken else {
+        return suites.to_vec();
+    };
+    let mut order = vec![*second, *first];
+    order.extend(suites.iter().filter(|s| *s != first && *s != second));
+    order
+}
+
 /// The parts of a ServerHello (and the first flight) the facts use.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -268,4 +361,99 @@ pub enum HandshakeOutcome {
         /// Why.
         error: ProbeError,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A TLS 1.2 hello offering `offered` that got `picked` (or an alert for `None`).
+    fn hello(offered: &[u16], picked: Option<u16>) -> TlsAttempt {
+        TlsAttempt {
+            purpose: "suites".into(),
+            protocol: Protocol::Tls1_2,
+            offered_suites: offered.iter().map(|s| u32::from(*s)).collect(),
+            offered_groups: Vec::new(),
+            fallback_scsv: false,
+            compression: Vec::new(),
+            reply: match picked {
+                Some(suite) => TlsReply::ServerHello(ServerHelloInfo {
+                    version: 0x0303,
+                    suite,
+                    ..ServerHelloInfo::default()
+                }),
+                None => TlsReply::Alert {
+                    level: 2,
+                    description: 40,
+                    name: "handshake_failure".into(),
+                },
+            },
+        }
+    }
+
+    /// An enumeration of suites 1, 2, 3 (server takes 1 and 2) in our order, then the
+    /// swapped hello (2, 1, 3), answered with `swapped_pick`.
+    fn scan(first_picks: [u16; 2], swapped_pick: u16) -> Vec<TlsAttempt> {
+        vec![
+            hello(&[1, 2, 3], Some(first_picks[0])),
+            hello(
+                &[1, 2, 3]
+                    .into_iter()
+                    .filter(|s| *s != first_picks[0])
+                    .collect::<Vec<_>>(),
+                Some(first_picks[1]),
+            ),
+            hello(&[3], None),
+            hello(&[2, 1, 3], Some(swapped_pick)),
+        ]
+    }
+
+    #[test]
+    fn a_client_order_server_follows_both_orders() {
+        let attempts = scan([1, 2], 2);
+        assert_eq!(server_preference(Protocol::Tls1_2, &attempts), Some(false));
+    }
+
+    #[test]
+    fn a_server_order_matching_ours_shows_in_the_swapped_hello() {
+        let attempts = scan([1, 2], 1);
+        assert_eq!(server_preference(Protocol::Tls1_2, &attempts), Some(true));
+    }
+
+    #[test]
+    fn a_server_order_unlike_ours_shows_in_the_enumeration_alone() {
+        // Suite 2 taken although 1, which the server also takes, was offered first.
+        let attempts = &scan([2, 1], 2)[..3];
+        assert_eq!(server_preference(Protocol::Tls1_2, attempts), Some(true));
+    }
+
+    #[test]
+    fn one_order_alone_or_one_suite_decides_nothing() {
+        assert_eq!(
+            server_preference(Protocol::Tls1_2, &scan([1, 2], 2)[..3]),
+            None
+        );
+        let single = [hello(&[1, 2], Some(1)), hello(&[2], None)];
+        assert_eq!(server_preference(Protocol::Tls1_2, &single), None);
+        // Other versions' hellos do not count.
+        assert_eq!(server_preference(Protocol::Tls1_3, &scan([1, 2], 2)), None);
+    }
+
+    #[test]
+    fn swapping_puts_the_second_pick_first() {
+        assert_eq!(swap_first_two(&[1, 2, 3, 4], &[3, 1]), vec![1, 3, 2, 4]);
+        assert_eq!(swap_first_two(&[1, 2, 3], &[2]), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn the_group_counts_only_when_it_was_offered() {
+        let mut attempt = hello(&[0xc02f], Some(0xc02f));
+        attempt.offered_groups = vec![23, 29];
+        if let TlsReply::ServerHello(info) = &mut attempt.reply {
+            info.key_exchange = Some(KeyExchangeInfo::Ecdhe { group: 29 });
+        }
+        assert_eq!(attempt.selected_group(), Some(29));
+        attempt.offered_groups = vec![23];
+        assert_eq!(attempt.selected_group(), None);
+    }
 }

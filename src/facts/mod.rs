@@ -408,11 +408,18 @@ impl Facts {
             }
         };
         for area in &evidence.not_probed {
+            let reason = format!("not probed: the audit left out `{}` (--only)", area.name());
             for root in area.fact_roots() {
-                unobserved.insert(
-                    (*root).to_string(),
-                    format!("not probed: the audit left out `{}` (--only)", area.name()),
-                );
+                unobserved.insert((*root).to_string(), reason.clone());
+            }
+            if *area == crate::evidence::ProbeArea::Vulns {
+                for name in vulns::ACTIVE_PROBES {
+                    if let Some(why) =
+                        unobserved.get_mut(&format!("tls.vulnerabilities.{name}.vulnerable"))
+                    {
+                        why.clone_from(&reason);
+                    }
+                }
             }
         }
         Self {

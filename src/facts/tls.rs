@@ -12,7 +12,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::ciphers::{Strength, SuiteFacts};
-use crate::evidence::tls::{HandshakeOutcome, KeyExchangeInfo, TlsAttempt, TlsEvidence, TlsReply};
+use crate::evidence::tls::{
+    HandshakeOutcome, KeyExchangeInfo, TlsAttempt, TlsEvidence, TlsReply, server_preference,
+};
 use crate::tls_registry::{Protocol, alert_name, group_name};
 
 /// The TLS scan's facts.
@@ -321,56 +323,52 @@ impl TlsFacts {
             }
         }
 
-        // Server preference, per pair of preference probes.
-        for (protocol, slot) in [
-            (false, &mut facts.server_preference),
-            (true, &mut facts.server_preference_tls1_3),
-        ] {
-            let pair: Vec<&TlsAttempt> = by_purpose("preference")
-                .filter(|a| (a.protocol == Protocol::Tls1_3) == protocol)
-                .collect();
-            if let [forward, backward] = pair.as_slice() {
-                let first = forward.reply.accepted_suite(forward.protocol);
-                let second = backward.reply.accepted_suite(backward.protocol);
-                if let (Some(a), Some(b)) = (first, second) {
-                    *slot = Some(a == b);
-                }
-            }
-        }
+        // Server preference, from every hello of the best TLS <= 1.2 version and of TLS 1.3:
+        // the enumeration, and the hellos that offer its first two picks swapped (a pair of
+        // `preference` hellos in older evidence).
+        let legacy_top = accepted
+            .iter()
+            .rev()
+            .copied()
+            .find(|p| *p != Protocol::Tls1_3);
+        facts.server_preference =
+            legacy_top.and_then(|protocol| server_preference(protocol, &evidence.attempts));
+        facts.server_preference_tls1_3 = accepted
+            .contains(&Protocol::Tls1_3)
+            .then(|| server_preference(Protocol::Tls1_3, &evidence.attempts))
+            .flatten();
 
         // Groups.
         let mut groups13 = Vec::new();
         let mut groups12 = Vec::new();
         let mut groups13_known = true;
         let mut groups12_seen = false;
+        // One hello per group, or hellos offering the groups not yet picked, one fewer each
+        // time: either way every group picked from an offer is supported.
         for attempt in by_purpose("group") {
-            let offered = attempt.offered_groups.first().copied();
-            let Some(offered) = offered else { continue };
+            let picked = attempt.selected_group();
             if attempt.protocol == Protocol::Tls1_3 {
-                match &attempt.reply {
-                    TlsReply::HelloRetryRequest {
-                        selected_group: Some(g),
-                        ..
-                    } if *g == offered => groups13.push(offered),
-                    TlsReply::ServerHello(info) if info.key_share_group == Some(offered) => {
-                        groups13.push(offered)
-                    }
-                    reply if undecided(reply).is_some() => groups13_known = false,
-                    _ => {}
+                match picked {
+                    Some(group) => groups13.push(group),
+                    None if undecided(&attempt.reply).is_some() => groups13_known = false,
+                    None => {}
                 }
             } else {
                 groups12_seen = true;
-                if let TlsReply::ServerHello(info) = &attempt.reply {
-                    match info.key_exchange {
-                        Some(KeyExchangeInfo::Ecdhe { group }) if group == offered => {
-                            groups12.push(offered)
-                        }
-                        None => groups12.push(offered),
-                        _ => {}
+                match (&attempt.reply, picked, attempt.offered_groups.as_slice()) {
+                    (_, Some(group), _) => groups12.push(group),
+                    // A lone offered curve taken without a readable ServerKeyExchange.
+                    (TlsReply::ServerHello(info), None, [only]) if info.key_exchange.is_none() => {
+                        groups12.push(*only)
                     }
+                    _ => {}
                 }
             }
         }
+        groups13.sort_unstable();
+        groups13.dedup();
+        groups12.sort_unstable();
+        groups12.dedup();
         if accepted.contains(&Protocol::Tls1_3) && groups13_known {
             facts.groups.post_quantum = Some(groups13.iter().any(|g| matches!(g, 0x11eb..=0x11ed)));
             facts.groups.tls1_3 = Some(groups13.iter().map(|g| group_name(*g)).collect());
@@ -379,7 +377,10 @@ impl TlsFacts {
             facts.groups.tls1_2 = Some(groups12.iter().map(|g| group_name(*g)).collect());
         }
 
-        facts.dhe_prime_bits = by_purpose("dhe")
+        // Every hello that read a DHE ServerKeyExchange (a `dhe` hello in older evidence).
+        facts.dhe_prime_bits = evidence
+            .attempts
+            .iter()
             .filter_map(|a| match &a.reply {
                 TlsReply::ServerHello(info) => match info.key_exchange {
                     Some(KeyExchangeInfo::Dhe { prime_bits }) => Some(prime_bits),
@@ -537,6 +538,17 @@ fn derive_protections(
                 ..
             } => {
                 protections.ocsp_stapling = Some(*ocsp_response_len > 0);
+                // The main handshake offers h2 first, then http/1.1: h2 picked is h2 spoken;
+                // http/1.1 picked is http/1.1 spoken and h2 declined (no hello asks for either
+                // alone then).
+                match alpn.as_deref() {
+                    Some("h2") => facts.alpn.h2 = Some(true),
+                    Some("http/1.1") => {
+                        facts.alpn.h2 = Some(false);
+                        facts.alpn.http1_1 = Some(true);
+                    }
+                    _ => {}
+                }
                 facts.handshake = Some(HandshakeFacts {
                     version: version.clone(),
                     suite: suite.clone(),

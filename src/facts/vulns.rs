@@ -159,6 +159,9 @@ pub struct VulnerabilityFacts {
     pub breach: Option<Verdict>,
 }
 
+/// The verdicts that rest on an active probe (the others are derived from the scan).
+pub const ACTIVE_PROBES: [&str; 3] = ["heartbleed", "ccs_injection", "robot"];
+
 impl VulnerabilityFacts {
     /// Every verdict with its name, in field order.
     pub fn named(&self) -> [(&'static str, Option<&Verdict>); 14] {

@@ -10,7 +10,7 @@ use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificat
 use x509_parser::public_key::PublicKey;
 
 use crate::ct::SctSource;
-use crate::evidence::tls::{HandshakeOutcome, TlsEvidence, TlsReply};
+use crate::evidence::tls::{HandshakeOutcome, TlsEvidence};
 use crate::ocsp::LeafStatus;
 
 /// Certificate facts of the HTTPS endpoint.
@@ -182,14 +182,7 @@ pub fn derive(
     now: i64,
     ct_logs: Option<&crate::ct::LogList>,
 ) -> CertDerivation {
-    let raw = scan
-        .attempts
-        .iter()
-        .filter(|a| a.purpose == "certificate")
-        .find_map(|a| match &a.reply {
-            TlsReply::ServerHello(info) if !info.certificates.is_empty() => Some(info),
-            _ => None,
-        });
+    let raw = scan.raw_chain();
     let handshake = scan.handshakes.first().map(|h| &h.outcome);
     let served = match (handshake, raw) {
         (

@@ -130,7 +130,11 @@ impl<'v> FactView<'v> {
         }
         // A whole area that was not observed (e.g. left out with `--only`) holds only
         // placeholder values: nothing under it may be judged.
-        let root = if base_path.is_empty() { path } else { base_path };
+        let root = if base_path.is_empty() {
+            path
+        } else {
+            base_path
+        };
         let top = root.split('.').next().unwrap_or(root);
         if let Some(reason) = self
             .root

@@ -365,6 +365,7 @@ async fn scan_tls(
             if let Some(protocol) = target.starttls {
                 scan = scan.with_starttls(protocol);
             }
+            scan = scan.with_vuln_probes(config.probes(ProbeArea::Vulns));
             let starttls = scan.starttls_probe().await;
             let ready = starttls
                 .as_ref()

@@ -18,7 +18,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::evidence::tls::{HandshakeOutcome, TlsEvidence, TlsReply};
+use crate::evidence::tls::{HandshakeOutcome, TlsEvidence};
 use crate::evidence::{DnssecOutcome, DnssecProof, TaCheck};
 
 /// DANE facts of one MX host.
@@ -142,17 +142,7 @@ pub fn served_chain(tls: &TlsEvidence) -> Vec<Vec<u8>> {
         }
         _ => None,
     });
-    let from_message = || {
-        tls.attempts
-            .iter()
-            .filter(|a| a.purpose == "certificate")
-            .find_map(|a| match &a.reply {
-                TlsReply::ServerHello(info) if !info.certificates.is_empty() => {
-                    Some(&info.certificates)
-                }
-                _ => None,
-            })
-    };
+    let from_message = || tls.raw_chain().map(|info| &info.certificates);
     from_handshake
         .or_else(from_message)
         .map(|chain| {

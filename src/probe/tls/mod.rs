@@ -23,7 +23,7 @@ use futures_util::future::join_all;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::evidence::tls::{HandshakeRecord, TlsAttempt, TlsEvidence, TlsReply};
+use crate::evidence::tls::{HandshakeRecord, TlsAttempt, TlsEvidence, TlsReply, swap_first_two};
 use crate::evidence::{
     FailureKind, ProbeError, StarttlsEvidence, StarttlsOutcome, StarttlsProtocol,
 };
@@ -65,6 +65,7 @@ pub struct TlsScan<'a> {
     limits: TlsLimits,
     permits: Arc<Semaphore>,
     starttls: Option<StarttlsProtocol>,
+    vuln_probes: bool,
 }
 
 impl<'a> TlsScan<'a> {
@@ -84,7 +85,16 @@ impl<'a> TlsScan<'a> {
             limits,
             permits: Arc::new(Semaphore::new(limits.max_connections.max(1))),
             starttls: None,
+            vuln_probes: true,
         }
+    }
+
+    /// Leaves out (`false`) or runs (`true`, the default) the active vulnerability probes,
+    /// which send deliberately malformed messages.
+    #[must_use]
+    pub fn with_vuln_probes(mut self, enabled: bool) -> Self {
+        self.vuln_probes = enabled;
+        self
     }
 
     /// Makes every connection of the scan speak the STARTTLS preamble of `protocol` first
@@ -137,17 +147,37 @@ impl<'a> TlsScan<'a> {
     pub async fn run(&self) -> TlsEvidence {
         let mut attempts = Vec::new();
         // 1. Which versions answer at all (each offered every suite it could use).
-        let protocol_attempts = join_all(
+        let (mut protocol_attempts, failed_reads): (Vec<_>, Vec<_>) = join_all(
             Protocol::ALL
                 .into_iter()
                 .map(|protocol| self.protocol_attempt(protocol)),
         )
-        .await;
+        .await
+        .into_iter()
+        .unzip();
         let accepted: Vec<Protocol> = protocol_attempts
             .iter()
             .filter(|a| a.reply.accepts(a.protocol))
             .map(|a| a.protocol)
             .collect();
+        let legacy_top = [
+            Protocol::Tls1_2,
+            Protocol::Tls1_1,
+            Protocol::Tls1_0,
+            Protocol::Ssl3,
+        ]
+        .into_iter()
+        .find(|p| accepted.contains(p));
+        // The chain read raw is kept from the best TLS <= 1.2 version's hello alone.
+        for attempt in &mut protocol_attempts {
+            if Some(attempt.protocol) != legacy_top
+                && let TlsReply::ServerHello(info) = &mut attempt.reply
+            {
+                info.certificates.clear();
+                info.ocsp_response = None;
+                info.sct_list = None;
+            }
+        }
         // 2. Enumerate suites per accepted version (rounds depend on each other; versions do not).
         let enumerations = join_all(
             protocol_attempts
@@ -170,53 +200,20 @@ impl<'a> TlsScan<'a> {
                     acc
                 })
         };
-        let legacy_top = [
-            Protocol::Tls1_2,
-            Protocol::Tls1_1,
-            Protocol::Tls1_0,
-            Protocol::Ssl3,
-        ]
-        .into_iter()
-        .find(|p| accepted.contains(p));
         // 3. Everything else, concurrently.
-        let preference = async {
-            let mut found = Vec::new();
-            for protocol in [
-                legacy_top,
-                accepted
-                    .contains(&Protocol::Tls1_3)
-                    .then_some(Protocol::Tls1_3),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                let suites = suites_of(protocol);
-                if let [first, second, ..] = suites.as_slice() {
-                    for order in [vec![*first, *second], vec![*second, *first]] {
-                        let spec =
-                            ClientHelloSpec::new(protocol, order, Some(self.server_name.clone()));
-                        found.push(self.attempt("preference", spec, Want::default()).await);
-                    }
-                }
-            }
-            found
-        };
         let groups13 = async {
             if !accepted.contains(&Protocol::Tls1_3) {
                 return Vec::new();
             }
-            join_all(tls_registry::tls13_groups().map(|group| {
-                let mut spec = ClientHelloSpec::new(
-                    Protocol::Tls1_3,
-                    tls_registry::TLS13_SUITES.to_vec(),
-                    Some(self.server_name.clone()),
-                );
-                // No key share: a server that supports the group must ask for one with a
-                // HelloRetryRequest naming it (RFC 8446 section 4.1.1).
-                spec.groups = vec![group];
-                spec.key_shares = Vec::new();
-                self.attempt("group", spec, Want::default())
-            }))
+            // No key share: the server must ask for one with a HelloRetryRequest naming the
+            // group it picks (RFC 8446 section 4.1.1).
+            // The suites go in the enumeration's order with its first two picks swapped: the
+            // retry request's suite also tells the server's order from ours.
+            self.eliminate_groups(
+                Protocol::Tls1_3,
+                swap_first_two(&tls_registry::TLS13_SUITES, &suites_of(Protocol::Tls1_3)),
+                tls_registry::tls13_groups().collect(),
+            )
             .await
         };
         let ecdhe_suites: Vec<u16> = legacy_top
@@ -229,45 +226,12 @@ impl<'a> TlsScan<'a> {
             let (Some(protocol), false) = (legacy_top, ecdhe_suites.is_empty()) else {
                 return Vec::new();
             };
-            join_all(tls_registry::tls12_groups().map(|group| {
-                let mut spec = ClientHelloSpec::new(
-                    protocol,
-                    ecdhe_suites.clone(),
-                    Some(self.server_name.clone()),
-                );
-                spec.groups = vec![group];
-                self.attempt(
-                    "group",
-                    spec,
-                    Want {
-                        key_exchange: true,
-                        ..Want::default()
-                    },
-                )
-            }))
-            .await
-        };
-        let dhe = async {
-            let protocol = legacy_top?;
-            let dhe_suites: Vec<u16> = suites_of(protocol)
-                .into_iter()
-                .filter(|s| kx_of(*s) == Some(tls_parser::TlsCipherKx::Dhe))
-                .collect();
-            if dhe_suites.is_empty() {
-                return None;
-            }
-            let spec = ClientHelloSpec::new(protocol, dhe_suites, Some(self.server_name.clone()));
-            Some(
-                self.attempt(
-                    "dhe",
-                    spec,
-                    Want {
-                        key_exchange: true,
-                        ..Want::default()
-                    },
-                )
-                .await,
+            self.eliminate_groups(
+                protocol,
+                ecdhe_suites.clone(),
+                tls_registry::tls12_groups().collect(),
             )
+            .await
         };
         let fallback = async {
             // Offer a lower version than the best the server speaks, flagged as a fallback.
@@ -287,66 +251,79 @@ impl<'a> TlsScan<'a> {
         };
         let compression = async {
             let protocol = legacy_top?;
+            // Its suites go with the enumeration's first two picks swapped, so its pick also
+            // tells the server's suite order from ours (see `server_preference`).
             let mut spec = ClientHelloSpec::new(
                 protocol,
-                tls_registry::suites_for(protocol),
+                swap_first_two(&tls_registry::suites_for(protocol), &suites_of(protocol)),
                 Some(self.server_name.clone()),
             );
             spec.compression = vec![1];
             Some(self.attempt("compression", spec, Want::default()).await)
         };
-        let certificate = async {
-            // The chain, OCSP staple and SCT extension of the Certificate message as served
-            // in the clear (TLS 1.3 encrypts it; the rustls handshake covers that case).
-            let protocol = legacy_top?;
-            let spec = ClientHelloSpec::new(
-                protocol,
-                tls_registry::suites_for(protocol),
-                Some(self.server_name.clone()),
-            );
-            let want = Want {
-                certificates: true,
-                ..Want::default()
-            };
-            Some(self.attempt("certificate", spec, want).await)
-        };
         let handshakes = self.handshakes(&accepted);
         // 4. Active vulnerability probes, only where they can apply.
         let tls_top = [Protocol::Tls1_2, Protocol::Tls1_1, Protocol::Tls1_0]
             .into_iter()
-            .find(|p| accepted.contains(p));
+            .find(|p| accepted.contains(p) && self.vuln_probes);
         let heartbleed = async { Some(self.heartbleed(tls_top?).await) };
-        let ccs_injection = async { Some(self.ccs_injection(legacy_top?).await) };
+        let ccs_injection = async {
+            let protocol = legacy_top.filter(|_| self.vuln_probes)?;
+            Some(self.ccs_injection(protocol).await)
+        };
+        // The RSA key of the leaf read raw, when the hello that read it was answered with an
+        // RSA-signed suite: ROBOT then needs no connection of its own to learn it.
+        let rsa_leaf = protocol_attempts
+            .iter()
+            .find_map(|a| match &a.reply {
+                TlsReply::ServerHello(info)
+                    if Some(a.protocol) == legacy_top
+                        && tls_parser::TlsCipherSuite::from_id(info.suite)
+                            .is_some_and(|s| s.au == tls_parser::TlsCipherAu::Rsa) =>
+                {
+                    info.certificates.first()
+                }
+                _ => None,
+            })
+            .and_then(|b64| crate::evidence::decode_bytes(b64));
         let robot = async {
             let (protocol, suites) = [Protocol::Tls1_2, Protocol::Tls1_1, Protocol::Tls1_0]
                 .into_iter()
-                .filter(|p| accepted.contains(p))
+                .filter(|p| accepted.contains(p) && self.vuln_probes)
                 .map(|p| (p, rsa_key_exchange(&suites_of(p))))
                 .find(|(_, suites)| !suites.is_empty())?;
-            Some(self.robot(protocol, suites).await)
+            Some(self.robot(protocol, suites, rsa_leaf.as_deref()).await)
         };
         let (
-            (preference, groups13, groups12, dhe, fallback, compression, certificate, handshakes),
+            (groups13, groups12, fallback, compression, handshakes),
             (heartbleed, ccs_injection, robot),
         ) = tokio::join!(
-            async {
-                tokio::join!(
-                    preference,
-                    groups13,
-                    groups12,
-                    dhe,
-                    fallback,
-                    compression,
-                    certificate,
-                    handshakes
-                )
-            },
+            async { tokio::join!(groups13, groups12, fallback, compression, handshakes) },
             async { tokio::join!(heartbleed, ccs_injection, robot) }
         );
-        let certificate_check = certificate.as_ref().and_then(|attempt| {
-            let TlsReply::ServerHello(info) = &attempt.reply else {
-                return None;
-            };
+        attempts.extend(protocol_attempts);
+        attempts.extend(failed_reads.into_iter().flatten());
+        attempts.extend(enumerations.into_iter().flatten());
+        attempts.extend(groups13);
+        attempts.extend(groups12);
+        attempts.extend(fallback);
+        attempts.extend(compression);
+        let mut evidence = TlsEvidence {
+            endpoint: self.addr.to_string(),
+            sni: hello_sni(&self.server_name),
+            error: None,
+            attempts,
+            handshakes,
+            certificate_check: None,
+            vulnerabilities: crate::evidence::vuln::VulnProbes {
+                heartbleed,
+                ccs_injection,
+                robot,
+            },
+        };
+        // The chain as served in the clear (TLS 1.3 encrypts it; the rustls handshake covers
+        // that case), validated offline.
+        evidence.certificate_check = evidence.raw_chain().and_then(|info| {
             let chain: Vec<Vec<u8>> = info
                 .certificates
                 .iter()
@@ -354,37 +331,52 @@ impl<'a> TlsScan<'a> {
                 .collect();
             (!chain.is_empty()).then(|| self.trust.check_chain(&chain, &self.server_name))
         });
-        attempts.extend(protocol_attempts);
-        attempts.extend(enumerations.into_iter().flatten());
-        attempts.extend(preference);
-        attempts.extend(groups13);
-        attempts.extend(groups12);
-        attempts.extend(dhe);
-        attempts.extend(fallback);
-        attempts.extend(compression);
-        attempts.extend(certificate);
-        TlsEvidence {
-            endpoint: self.addr.to_string(),
-            sni: hello_sni(&self.server_name),
-            error: None,
-            attempts,
-            handshakes,
-            certificate_check,
-            vulnerabilities: crate::evidence::vuln::VulnProbes {
-                heartbleed,
-                ccs_injection,
-                robot,
-            },
-        }
+        evidence
     }
 
-    async fn protocol_attempt(&self, protocol: Protocol) -> TlsAttempt {
+    /// Offers `groups` with `suites` again and again, removing each group the server picks,
+    /// until it refuses: one hello per supported group plus one refusal. TLS 1.3 hellos carry
+    /// no key share, so the pick comes back in a HelloRetryRequest; TLS 1.2 hellos read on to
+    /// the ServerKeyExchange that names the curve.
+    async fn eliminate_groups(
+        &self,
+        protocol: Protocol,
+        suites: Vec<u16>,
+        mut groups: Vec<u16>,
+    ) -> Vec<TlsAttempt> {
+        let mut attempts = Vec::new();
+        for _ in 0..=groups.len() {
+            if groups.is_empty() {
+                break;
+            }
+            let mut spec =
+                ClientHelloSpec::new(protocol, suites.clone(), Some(self.server_name.clone()));
+            spec.groups = groups.clone();
+            spec.key_shares = Vec::new();
+            let want = Want {
+                key_exchange: protocol != Protocol::Tls1_3,
+                ..Want::default()
+            };
+            let attempt = self.attempt("group", spec, want).await;
+            let picked = attempt.selected_group();
+            attempts.push(attempt);
+            match picked {
+                Some(group) => groups.retain(|g| *g != group),
+                None => break,
+            }
+        }
+        attempts
+    }
+
+    /// The hello that decides whether `protocol` is accepted, and, when reading the rest of
+    /// its first flight failed, that failed read (as a `certificate` attempt).
+    async fn protocol_attempt(&self, protocol: Protocol) -> (TlsAttempt, Option<TlsAttempt>) {
         if protocol == Protocol::Ssl2 {
             let ciphers: Vec<u32> = SSL2_CIPHERS.iter().map(|(id, _)| *id).collect();
             let reply = self
                 .send(&hello::sslv2_client_hello(&ciphers), Want::default())
                 .await;
-            return TlsAttempt {
+            let attempt = TlsAttempt {
                 purpose: "protocol".into(),
                 protocol,
                 offered_suites: ciphers,
@@ -393,13 +385,50 @@ impl<'a> TlsScan<'a> {
                 compression: Vec::new(),
                 reply,
             };
+            return (attempt, None);
         }
         let spec = ClientHelloSpec::new(
             protocol,
             tls_registry::suites_for(protocol),
             Some(self.server_name.clone()),
         );
-        self.attempt("protocol", spec, Want::default()).await
+        // TLS <= 1.2 hellos read the whole first flight: the best version's chain, OCSP
+        // staple and SCTs are the certificate evidence, and the key exchange its parameters.
+        let legacy = protocol != Protocol::Tls1_3;
+        let want = Want {
+            key_exchange: legacy,
+            certificates: legacy,
+        };
+        let (attempt, failed_read) = self.attempt_reading_on("protocol", spec, want).await;
+        let failed_read = failed_read.map(|mut failed| {
+            failed.purpose = "certificate".to_string();
+            failed
+        });
+        (attempt, failed_read)
+    }
+
+    /// [`Self::attempt`] reading the first flight past the ServerHello as `want` says; when
+    /// that read breaks (a certificate message past the caps, a garbled key exchange), the
+    /// same hello once more for the ServerHello alone, so a broken flight never hides what was
+    /// accepted. Returns the attempt to judge, and the failed read if there was one.
+    async fn attempt_reading_on(
+        &self,
+        purpose: &str,
+        spec: ClientHelloSpec,
+        want: Want,
+    ) -> (TlsAttempt, Option<TlsAttempt>) {
+        let reads_on = want.key_exchange || want.certificates;
+        let hello = spec.to_record();
+        let reply = self.send(&hello, want).await;
+        // Only a broken read: a reply that breaks the offer is judged as it is.
+        if !reads_on || !matches!(reply, TlsReply::Malformed { .. }) {
+            return (recorded(purpose, &spec, reply), None);
+        }
+        let bare = self.send(&hello, Want::default()).await;
+        (
+            recorded(purpose, &spec, bare),
+            Some(recorded(purpose, &spec, reply)),
+        )
     }
 
     /// Offers the remaining suites again and again, removing each one the server picks.
@@ -416,7 +445,12 @@ impl<'a> TlsScan<'a> {
             }
             let spec =
                 ClientHelloSpec::new(protocol, remaining.clone(), Some(self.server_name.clone()));
-            let attempt = self.attempt("suites", spec, Want::default()).await;
+            // TLS <= 1.2: read on to the ServerKeyExchange, for the DHE prime of DHE suites.
+            let want = Want {
+                key_exchange: protocol != Protocol::Tls1_3,
+                ..Want::default()
+            };
+            let (attempt, _) = self.attempt_reading_on("suites", spec, want).await;
             chosen = attempt.reply.accepted_suite(protocol);
             attempts.push(attempt);
         }
@@ -424,21 +458,8 @@ impl<'a> TlsScan<'a> {
     }
 
     async fn attempt(&self, purpose: &str, spec: ClientHelloSpec, want: Want) -> TlsAttempt {
-        let reply = offer::check(self.send(&spec.to_record(), want).await, &spec);
-        TlsAttempt {
-            purpose: purpose.to_string(),
-            protocol: spec.protocol,
-            offered_suites: spec.suites.iter().map(|s| u32::from(*s)).collect(),
-            offered_groups: spec.groups.clone(),
-            fallback_scsv: spec.fallback_scsv,
-            compression: spec
-                .compression
-                .iter()
-                .copied()
-                .filter(|m| *m != 0)
-                .collect(),
-            reply,
-        }
+        let reply = self.send(&spec.to_record(), want).await;
+        recorded(purpose, &spec, reply)
     }
 
     async fn send(&self, hello: &[u8], want: Want) -> TlsReply {
@@ -459,43 +480,72 @@ impl<'a> TlsScan<'a> {
         .await
     }
 
-    /// The main handshake (ALPN h2 and http/1.1), then one per ALPN protocol alone; through
+    /// The main handshake (ALPN h2 and http/1.1), then one per ALPN protocol alone that the
+    /// main one leaves open: after h2, whether http/1.1 alone is spoken; after http/1.1 (h2
+    /// passed over though offered first), nothing; without ALPN, each alone. Through
     /// STARTTLS, one handshake without ALPN (mail and file transfer do not negotiate it).
     async fn handshakes(&self, accepted: &[Protocol]) -> Vec<HandshakeRecord> {
         if !accepted.iter().any(|p| *p >= Protocol::Tls1_2) {
             return Vec::new();
         }
-        let offers: &[&[&str]] = if self.starttls.is_some() {
-            &[&[]]
-        } else {
-            &[&["h2", "http/1.1"], &["h2"], &["http/1.1"]]
+        if self.starttls.is_some() {
+            return vec![self.handshake(&[]).await];
+        }
+        let main = self.handshake(&["h2", "http/1.1"]).await;
+        let picked = match &main.outcome {
+            crate::evidence::tls::HandshakeOutcome::Completed { alpn, .. } => alpn.as_deref(),
+            crate::evidence::tls::HandshakeOutcome::Failed { .. } => None,
         };
-        join_all(offers.iter().map(|alpn| async move {
-            let Ok(_permit) = self.permits.acquire().await else {
-                return HandshakeRecord {
-                    alpn_offered: alpn.iter().map(|s| (*s).to_string()).collect(),
-                    outcome: crate::evidence::tls::HandshakeOutcome::Failed {
-                        error: crate::evidence::ProbeError::new(
-                            crate::evidence::FailureKind::Other,
-                            "no connection slot",
-                        ),
-                    },
-                };
+        let alone: &[&[&str]] = match picked {
+            Some("h2") => &[&["http/1.1"]],
+            Some("http/1.1") => &[],
+            _ => &[&["h2"], &["http/1.1"]],
+        };
+        let mut records = vec![main];
+        records.extend(join_all(alone.iter().map(|alpn| self.handshake(alpn))).await);
+        records
+    }
+
+    /// One rustls handshake offering `alpn`, under the connection cap and the deadline.
+    async fn handshake(&self, alpn: &[&str]) -> HandshakeRecord {
+        let Ok(_permit) = self.permits.acquire().await else {
+            return HandshakeRecord {
+                alpn_offered: alpn.iter().map(|s| (*s).to_string()).collect(),
+                outcome: crate::evidence::tls::HandshakeOutcome::Failed {
+                    error: ProbeError::new(FailureKind::Other, "no connection slot"),
+                },
             };
-            let deadline = self
-                .deadline
-                .min(Instant::now() + self.limits.exchange_timeout);
-            handshake::handshake_via(
-                self.addr,
-                self.starttls,
-                &self.server_name,
-                self.trust,
-                alpn,
-                deadline,
-            )
-            .await
-        }))
+        };
+        let deadline = self
+            .deadline
+            .min(Instant::now() + self.limits.exchange_timeout);
+        handshake::handshake_via(
+            self.addr,
+            self.starttls,
+            &self.server_name,
+            self.trust,
+            alpn,
+            deadline,
+        )
         .await
+    }
+}
+
+/// The attempt record of `spec` answered by `reply`, checked against what was offered.
+fn recorded(purpose: &str, spec: &ClientHelloSpec, reply: TlsReply) -> TlsAttempt {
+    TlsAttempt {
+        purpose: purpose.to_string(),
+        protocol: spec.protocol,
+        offered_suites: spec.suites.iter().map(|s| u32::from(*s)).collect(),
+        offered_groups: spec.groups.clone(),
+        fallback_scsv: spec.fallback_scsv,
+        compression: spec
+            .compression
+            .iter()
+            .copied()
+            .filter(|m| *m != 0)
+            .collect(),
+        reply: offer::check(reply, spec),
     }
 }
 

@@ -133,7 +133,14 @@ impl TlsScan<'_> {
 
     /// The ROBOT test with `protocol` (TLS 1.0–1.2), offering the accepted RSA key-exchange
     /// `suites`.
-    pub(super) async fn robot(&self, protocol: Protocol, suites: Vec<u16>) -> RobotProbe {
+    /// `leaf` is the DER leaf certificate already read from the server, when it is the
+    /// certificate RSA key exchange uses; without it, one more connection fetches it.
+    pub(super) async fn robot(
+        &self,
+        protocol: Protocol,
+        suites: Vec<u16>,
+        leaf: Option<&[u8]>,
+    ) -> RobotProbe {
         let hello = ClientHelloSpec::new(protocol, suites.clone(), Some(self.server_name.clone()))
             .to_record();
         let mut probe = RobotProbe {
@@ -144,22 +151,26 @@ impl TlsScan<'_> {
             skipped: None,
             rounds: Vec::new(),
         };
-        let key = match self.open(&hello).await {
-            Err(reply) => {
-                probe.server_hello = reply;
-                probe.skipped =
-                    Some("the hello offering RSA key exchange got no ServerHello".into());
-                return probe;
-            }
-            Ok((_, info, _)) => {
-                let key = info
-                    .certificates
-                    .first()
-                    .and_then(|b64| crate::evidence::decode_bytes(b64))
-                    .and_then(|der| RsaPublicKey::from_certificate(&der));
-                probe.server_hello = summary(info);
-                key
-            }
+        let known = leaf.and_then(RsaPublicKey::from_certificate);
+        let key = match known {
+            Some(key) => Some(key),
+            None => match self.open(&hello).await {
+                Err(reply) => {
+                    probe.server_hello = reply;
+                    probe.skipped =
+                        Some("the hello offering RSA key exchange got no ServerHello".into());
+                    return probe;
+                }
+                Ok((_, info, _)) => {
+                    let key = info
+                        .certificates
+                        .first()
+                        .and_then(|b64| crate::evidence::decode_bytes(b64))
+                        .and_then(|der| RsaPublicKey::from_certificate(&der));
+                    probe.server_hello = summary(info);
+                    key
+                }
+            },
         };
         let Some(key) = key else {
             probe.skipped = Some("the leaf certificate in the first flight has no RSA key".into());
@@ -172,41 +183,50 @@ impl TlsScan<'_> {
         };
         let encrypted: Vec<Vec<u8>> = blocks.iter().map(|b| key.encrypt_raw(b)).collect();
         let round = || join_all(encrypted.iter().map(|e| self.robot_query(&hello, e)));
-        let first = round().await;
+        let first: Vec<(RecordReply, Option<TlsReply>)> = round().await;
+        if matches!(probe.server_hello, TlsReply::Closed)
+            && let Some(hello) = first.iter().find_map(|(_, hello)| hello.clone())
+        {
+            probe.server_hello = hello;
+        }
+        let first: Vec<RecordReply> = first.into_iter().map(|(reply, _)| reply).collect();
         let uniform = first.windows(2).all(|pair| pair[0] == pair[1]);
         probe.rounds.push(first);
         if !uniform {
             let (second, third) = tokio::join!(round(), round());
-            probe.rounds.push(second);
-            probe.rounds.push(third);
+            for round in [second, third] {
+                probe
+                    .rounds
+                    .push(round.into_iter().map(|(reply, _)| reply).collect());
+            }
         }
         probe
     }
 
     /// One ROBOT connection: the hello, then ClientKeyExchange with `encrypted`,
-    /// ChangeCipherSpec and a garbage Finished; the server's answer.
-    async fn robot_query(&self, hello: &[u8], encrypted: &[u8]) -> RecordReply {
+    /// ChangeCipherSpec and a garbage Finished; the server's answer, and the ServerHello
+    /// (summarised) when there was one.
+    async fn robot_query(&self, hello: &[u8], encrypted: &[u8]) -> (RecordReply, Option<TlsReply>) {
         let (mut session, info, _permit) = match self.open(hello).await {
             Ok(opened) => opened,
             Err(reply) => {
-                return RecordReply::NotSent {
-                    reason: format!("no ServerHello: {}", describe(&reply)),
-                };
+                let reason = format!("no ServerHello: {}", describe(&reply));
+                return (RecordReply::NotSent { reason }, None);
             }
         };
-        if super::kx_of(info.suite) != Some(tls_parser::TlsCipherKx::Rsa) {
-            return RecordReply::NotSent {
-                reason: format!(
-                    "the server chose suite 0x{:04x}, not RSA key exchange",
-                    info.suite
-                ),
-            };
+        let suite = info.suite;
+        let version = info.negotiated();
+        let hello_seen = Some(summary(info));
+        if super::kx_of(suite) != Some(tls_parser::TlsCipherKx::Rsa) {
+            let reason = format!("the server chose suite 0x{suite:04x}, not RSA key exchange");
+            return (RecordReply::NotSent { reason }, hello_seen);
         }
-        let flight = robot::key_exchange_flight(info.negotiated(), encrypted);
-        match session.send(&flight).await {
+        let flight = robot::key_exchange_flight(version, encrypted);
+        let reply = match session.send(&flight).await {
             Ok(()) => session.next_record(self.reply_wait()).await,
             Err(reply) => reply,
-        }
+        };
+        (reply, hello_seen)
     }
 }
 
