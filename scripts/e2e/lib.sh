@@ -54,8 +54,8 @@ E2E_DNS_PORT=${E2E_DNS_PORT:-5300}
 E2E_ZONE=e2e.test
 E2E_SITES=(modern intermediate legacy expired wronghost badheaders cookies noredirect mtasts)
 
-# Debian packages the servers need: command → package.
-E2E_PACKAGES=(openssl:openssl nginx:nginx-light knotd:knot kdig:knot-dnsutils keymgr:knot)
+# Debian packages the servers (and e2e.sh's checks) need: command → package.
+E2E_PACKAGES=(openssl:openssl nginx:nginx-light knotd:knot kdig:knot-dnsutils jq:jq)
 
 e2e_log() { printf 'e2e: %s\n' "$*" >&2; }
 
@@ -225,10 +225,11 @@ EOF
 
   now=$(e2e_date "-1 day")
   later=$(e2e_date "+90 days")
+  local names
   for site in modern intermediate badheaders cookies noredirect mtasts; do
+    read -ra names <<<"$(e2e_site_names "$site")"
     _e2e_key "$dir" "$site" ec "$(e2e_host "$site")" &&
-      # shellcheck disable=SC2046 # one name per word
-      _e2e_sign "$dir" "$site" "$now" "$later" $(e2e_site_names "$site") || return 1
+      _e2e_sign "$dir" "$site" "$now" "$later" "${names[@]}" || return 1
   done
   _e2e_key "$dir" intermediate-rsa rsa "$(e2e_host intermediate)" &&
     _e2e_sign "$dir" intermediate-rsa "$now" "$later" "$(e2e_host intermediate)" || return 1
@@ -324,6 +325,7 @@ _e2e_site_conf() {
         server_tokens $tokens;
 EOF
   if [ "$redirect" = yes ]; then
+    # shellcheck disable=SC2016 # nginx variables
     echo '        return 301 https://$host$request_uri;'
   else
     echo "        location = / { default_type text/html; return 200 '$body'; }"
@@ -459,7 +461,8 @@ mta-sts.bad              A     $(e2e_addr mtasts)
 EOF
 }
 
-# e2e_start_dns DIR: knotd, authoritative for e2e.test (signed automatically, ECDSA P-256) on
+# e2e_start_dns DIR: knotd, authoritative for e2e.test (signed automatically with one ECDSA
+# P-256 key) on
 # $(e2e_addr dns):$E2E_DNS_PORT, under $E2E_EXEC when set. PID in DIR/pids/knotd; the zone's
 # KSK as a trust anchor (for --trust-anchor) in DIR/trust-anchor.txt. Needs e2e_make_pki first
 # (the DKIM key).
@@ -481,6 +484,11 @@ database:
 log:
   - target: "$dir/knot/knot.log"
     any: info
+policy:
+    # One combined signing key (CSK). With a KSK/ZSK split the DNSKEY set cannot be validated
+    # from a trust anchor below the root yet: see "Known problems" in scripts/e2e.sh.
+  - id: csk
+    single-type-signing: on
 template:
   - id: default
     storage: "$dir/knot/storage"
@@ -490,6 +498,7 @@ template:
 zone:
   - domain: $E2E_ZONE
     dnssec-signing: on
+    dnssec-policy: csk
 EOF
   e2e_exec_prefix prefix
   "${prefix[@]}" knotd -c "$dir/knot/knot.conf" </dev/null >>"$dir/knot/stdout.log" 2>&1 &
@@ -516,7 +525,7 @@ _e2e_stop_pid() {
   local dir=$1 name=$2 pid children i
   pid=$(cat "$dir/pids/$name" 2>/dev/null) || return 0
   [ -n "$pid" ] || return 0
-  if ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$dir"; then
+  if ! tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$dir"; then
     rm -f "$dir/pids/$name"
     return 0
   fi
@@ -529,7 +538,7 @@ _e2e_stop_pid() {
   kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
   # Workers left behind by a killed master (their title is `nginx: worker process`).
   for pid in $children; do
-    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q '^nginx: '; then
+    if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q '^nginx: '; then
       kill -KILL "$pid" 2>/dev/null
     fi
   done
