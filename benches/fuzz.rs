@@ -13,9 +13,12 @@
 //! the corpus test then runs it forever) and the driver exits 1. The slowest single execution is
 //! reported, because a slow input is a hang in waiting.
 //!
-//! Options: `--runs N` executions per target (default 100000), `--target NAME` (repeatable;
-//! default all), `--seed S`. Example:
-//! `cargo bench --bench fuzz -- --runs 10000000 --target spf`.
+//! Options: `--runs N` executions per target (default 100000, or unlimited with `--seconds`),
+//! `--seconds S` to stop each target after S seconds of wall time (whichever of the two comes
+//! first), `--target NAME` (repeatable; default all), `--seed S`. A long run prints its progress
+//! to stderr once a minute. Examples:
+//! `cargo bench --bench fuzz -- --runs 10000000 --target spf`,
+//! `cargo bench --bench fuzz -- --seconds 1800 --target rules`.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -131,7 +134,18 @@ struct Outcome {
     crash: Option<PathBuf>,
 }
 
-fn fuzz(name: &str, target: fn(&[u8]), runs: u64, seed: u64, dir: &Path) -> Outcome {
+/// When to stop a target: after `runs` executions or `time`, whichever comes first.
+#[derive(Clone, Copy)]
+struct Limit {
+    runs: u64,
+    time: Option<Duration>,
+}
+
+/// How often a long run reports its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(60);
+
+#[allow(clippy::disallowed_macros)] // progress of a bench binary, on stderr
+fn fuzz(name: &str, target: fn(&[u8]), limit: Limit, seed: u64, dir: &Path) -> Outcome {
     let seeds = corpus(dir);
     assert!(!seeds.is_empty(), "no seeds in {}", dir.display());
     let mut rng = Rng(seed
@@ -141,7 +155,23 @@ fn fuzz(name: &str, target: fn(&[u8]), runs: u64, seed: u64, dir: &Path) -> Outc
     let started = Instant::now();
     let mut slowest = Duration::ZERO;
     let mut input = Vec::with_capacity(MAX_LEN);
-    for run in 0..runs {
+    let mut next_report = PROGRESS_EVERY;
+    let mut runs = limit.runs;
+    for run in 0..limit.runs {
+        let elapsed = started.elapsed();
+        if limit.time.is_some_and(|time| elapsed >= time) {
+            runs = run;
+            break;
+        }
+        if elapsed >= next_report {
+            next_report += PROGRESS_EVERY;
+            eprintln!(
+                "{name}: {run} executions in {:.0} s ({:.0}/s), slowest {:.1} ms",
+                elapsed.as_secs_f64(),
+                run as f64 / elapsed.as_secs_f64(),
+                slowest.as_secs_f64() * 1000.0
+            );
+        }
         input.clear();
         input.extend_from_slice(&seeds[rng.below(seeds.len())]);
         mutate(&mut rng, &seeds, &mut input);
@@ -176,9 +206,13 @@ fn main() -> std::process::ExitCode {
             .position(|a| a == flag)
             .and_then(|i| args.get(i + 1))
     };
+    let time = value("--seconds")
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_secs);
     let runs: u64 = value("--runs")
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+        .unwrap_or(if time.is_some() { u64::MAX } else { 100_000 });
+    let limit = Limit { runs, time };
     let seed: u64 = value("--seed")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x5ec_a0d1);
@@ -197,7 +231,7 @@ fn main() -> std::process::ExitCode {
         if !chosen.is_empty() && !chosen.iter().any(|c| c.as_str() == *name) {
             continue;
         }
-        let outcome = fuzz(name, *target, runs, seed, &root.join(name));
+        let outcome = fuzz(name, *target, limit, seed, &root.join(name));
         let secs = outcome.elapsed.as_secs_f64();
         println!(
             "{name:<12} {:>11} {:>9.1} {:>9.0} {:>6.1} ms{}",

@@ -195,6 +195,21 @@ def main():
         bomb.append(f"{cur}: &{cur} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]")
     bomb.append("pack: { id: bomb, title: *j }\nrules: []")
     put("rules", "alias-bomb.yaml", "\n".join(bomb) + "\n")
+    put("rules", "alias-bomb-maps.yaml", "\n".join(
+        ["a: &a {k0: x, k1: x, k2: x, k3: x, k4: x, k5: x, k6: x, k7: x, k8: x}"]
+        + [f"{chr(ord('a') + i)}: &{chr(ord('a') + i)} {{"
+           + ", ".join(f"k{k}: *{chr(ord('a') + i - 1)}" for k in range(9)) + "}"
+           for i in range(1, 10)]
+        + ["pack: { id: bomb, title: t }", "rules:", "  - { id: B-1, title: *j }"]) + "\n")
+    put("rules", "alias-self.yaml", "a: &a [x, *a]\npack: &p { id: p, title: *p }\nrules: []\n")
+    put("rules", "alias-shared.yaml",
+        "pack: { id: shared, title: Shared anchors }\nrules:\n"
+        + "".join(f"  - id: S-{i:02}\n    title: TLS 1.2\n    category: tls\n    severity: low\n"
+                  "    remediation: r\n"
+                  + ("    source: &src { doc: policy.txt, section: TLS, quote: \"Only TLS 1.2.\" }\n"
+                     "    require: &tls12 { fact: tls.protocols.tls1_2, is: true }\n" if i == 0 else
+                     "    source: *src\n    require: { all: [*tls12, *tls12] }\n")
+                  for i in range(20)))
     put("rules", "deep-flow.yaml", "pack: " + "[" * 5000 + "]" * 5000 + "\n")
     put("rules", "deep-block.yaml", "".join("  " * i + "k:\n" for i in range(300)))
     put("rules", "deep-condition.yaml",

@@ -141,7 +141,7 @@ fn load_packs(names: &[String]) -> Result<Vec<Pack>> {
     } else {
         names.to_vec()
     };
-    policy::load_packs(&names, &Catalogue::build()).map_err(policy_error)
+    policy::load_packs(&names, Catalogue::shared()).map_err(policy_error)
 }
 
 /// The `--attestations` file, checked against the loaded packs (none: no attestations).
@@ -151,7 +151,7 @@ fn load_attestations(
 ) -> Result<Vec<crate::policy::model::Attestation>> {
     match &output.attestations {
         Some(path) => {
-            policy::load_attestations(path, packs, &Catalogue::build()).map_err(policy_error)
+            policy::load_attestations(path, packs, Catalogue::shared()).map_err(policy_error)
         }
         None => Ok(Vec::new()),
     }
@@ -793,7 +793,7 @@ fn rules(command: RulesCommand) -> Result<Exit> {
             } else {
                 policies
             };
-            let packs = policy::load_packs(&names, &Catalogue::build()).map_err(policy_error)?;
+            let packs = policy::load_packs(&names, Catalogue::shared()).map_err(policy_error)?;
             for pack in packs {
                 let manual = pack
                     .rules
@@ -824,7 +824,7 @@ fn rules(command: RulesCommand) -> Result<Exit> {
             Ok(Exit::Success)
         }
         RulesCommand::Show { packs } => {
-            let packs = policy::load_packs(&packs, &Catalogue::build()).map_err(policy_error)?;
+            let packs = policy::load_packs(&packs, Catalogue::shared()).map_err(policy_error)?;
             for pack in packs {
                 writeln!(
                     out,
@@ -867,14 +867,14 @@ fn rules(command: RulesCommand) -> Result<Exit> {
             Ok(Exit::Success)
         }
         RulesCommand::Check { files } => {
-            let packs = policy::load_packs(&files, &Catalogue::build()).map_err(policy_error)?;
+            let packs = policy::load_packs(&files, Catalogue::shared()).map_err(policy_error)?;
             for pack in packs {
                 writeln!(out, "{}: ok ({} rules)", pack.origin, pack.rules.len())?;
             }
             Ok(Exit::Success)
         }
         RulesCommand::Facts { markdown } => {
-            let catalogue = Catalogue::build();
+            let catalogue = Catalogue::shared();
             if markdown {
                 write!(out, "{}", catalogue.to_markdown())?;
                 return Ok(Exit::Success);

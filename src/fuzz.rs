@@ -9,8 +9,6 @@
 //!
 //! Nothing here touches the network or the file system.
 
-use std::sync::OnceLock;
-
 use crate::evidence::encode_bytes;
 use crate::evidence::tls::{HandshakeOutcome, HandshakeRecord, TlsEvidence};
 use crate::facts::catalogue::Catalogue;
@@ -148,10 +146,8 @@ pub fn mta_sts(data: &[u8]) {
 
 /// A rule file (YAML): the whole loader, with its alias and nesting budgets.
 pub fn rules(data: &[u8]) {
-    static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
-    let catalogue = CATALOGUE.get_or_init(Catalogue::build);
     let text = String::from_utf8_lossy(data);
-    let _ = crate::policy::load::load_pack("fuzz.yaml", &text, catalogue);
+    let _ = crate::policy::load::load_pack("fuzz.yaml", &text, Catalogue::shared());
 }
 
 /// A scan whose main handshake completed with `certificates`.

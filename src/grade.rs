@@ -161,7 +161,7 @@ rules:
 ";
 
     fn run(facts: serde_json::Value) -> (Pack, Vec<Evaluation>) {
-        let pack = load_pack("t.yaml", PACK, &Catalogue::build()).unwrap();
+        let pack = load_pack("t.yaml", PACK, Catalogue::shared()).unwrap();
         let evaluations = evaluate_pack(&pack, &facts);
         (pack, evaluations)
     }
@@ -227,7 +227,7 @@ rules:
 ";
 
     fn bonus_grade(max_age: u64) -> GradeResult {
-        let pack = load_pack("t.yaml", BONUS_PACK, &Catalogue::build()).unwrap();
+        let pack = load_pack("t.yaml", BONUS_PACK, Catalogue::shared()).unwrap();
         let evaluations = evaluate_pack(&pack, &facts(true, true, 0, max_age));
         grade(&pack, &evaluations, |_| true)
     }

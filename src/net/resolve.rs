@@ -13,9 +13,12 @@ use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{
     ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
 };
+use hickory_resolver::lookup::Lookup;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
-use hickory_resolver::proto::rr::RecordType;
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::rdata::CNAME;
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
 
 use crate::evidence::{DnsLookup, DnsOutcome, FailureKind, ProbeError};
 
@@ -89,6 +92,10 @@ pub struct Resolver {
 
 /// Most records kept from one answer.
 const MAX_RECORDS: usize = 64;
+
+/// Most CNAME hops from a name to its records: as many as hickory follows (its query depth
+/// of 8 is the name and seven aliases). A longer chain is as unresolved as a loop.
+const MAX_CNAME_HOPS: usize = 7;
 
 /// Lookups keyed by (name, type); the first answer for a key is kept.
 type LookupLog = BTreeMap<(String, String), DnsLookup>;
@@ -230,8 +237,7 @@ impl Resolver {
                 error: ProbeError::new(FailureKind::Dns, "name resolution is off"),
             }
         } else {
-            let fqdn = format!("{}.", name.trim_end_matches('.'));
-            match self.dns.lookup(fqdn.as_str(), record_type).await {
+            match self.ask(name, record_type).await {
                 Ok(lookup) => DnsOutcome::Answer {
                     records: lookup
                         .answers()
@@ -241,7 +247,7 @@ impl Resolver {
                         .map(|record| presentation(&record.data))
                         .collect(),
                 },
-                Err(err) => classify_dns_error(name, &err),
+                Err(outcome) => outcome,
             }
         };
         self.record(name, &record_type.to_string(), outcome.clone());
@@ -259,8 +265,7 @@ impl Resolver {
     }
 
     async fn lookup(&self, host: &str, record_type: RecordType) -> Result<Vec<IpAddr>, ProbeError> {
-        let fqdn = format!("{}.", host.trim_end_matches('.'));
-        let outcome = match self.dns.lookup(fqdn.as_str(), record_type).await {
+        let outcome = match self.ask(host, record_type).await {
             Ok(lookup) => {
                 // At most MAX_RECORDS addresses, like every other answer.
                 let ips: Vec<IpAddr> = lookup
@@ -282,7 +287,7 @@ impl Resolver {
                 );
                 return Ok(ips);
             }
-            Err(err) => classify_dns_error(host, &err),
+            Err(outcome) => outcome,
         };
         let error = match &outcome {
             DnsOutcome::Failed { error } => error.clone(),
@@ -293,6 +298,73 @@ impl Resolver {
         };
         self.record(host, &record_type.to_string(), outcome);
         Err(error)
+    }
+
+    /// Asks for the `record_type` records of `name`: the answer, or the outcome that stands in
+    /// for it (no records, or why the lookup failed).
+    ///
+    /// hickory follows CNAME chains itself and reports a chain that loops, or that is longer
+    /// than it follows, as the empty answer of the last name it asked — indistinguishable from
+    /// a name without such records. A loop is a broken answer, not an absent record, so an
+    /// empty NOERROR answer is checked by walking the name's aliases
+    /// ([`Resolver::broken_alias_chain`]) and becomes a failure when they loop.
+    async fn ask(&self, name: &str, record_type: RecordType) -> Result<Lookup, DnsOutcome> {
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        match self.dns.lookup(fqdn.as_str(), record_type).await {
+            Ok(lookup) => Ok(lookup),
+            Err(NetError::Dns(DnsError::NoRecordsFound(no_records)))
+                if no_records.response_code == ResponseCode::NoError
+                    && record_type != RecordType::CNAME =>
+            {
+                Err(match self.broken_alias_chain(&fqdn).await {
+                    Some(error) => DnsOutcome::Failed { error },
+                    None => DnsOutcome::NoRecords {
+                        rcode: no_records.response_code.to_string(),
+                    },
+                })
+            }
+            Err(err) => Err(classify_dns_error(name, &err)),
+        }
+    }
+
+    /// Why `fqdn`'s empty answer is no answer: its CNAME chain loops, or takes more than
+    /// [`MAX_CNAME_HOPS`] hops. Walks the chain one CNAME query per hop; `None` when it ends
+    /// (usually at once: the name has no alias) or when a hop cannot be asked (the empty answer
+    /// then stands as given).
+    async fn broken_alias_chain(&self, fqdn: &str) -> Option<ProbeError> {
+        let mut chain = vec![Name::from_ascii(fqdn).ok()?];
+        loop {
+            let current = chain.last()?.clone();
+            let lookup = self
+                .dns
+                .lookup(current.clone(), RecordType::CNAME)
+                .await
+                .ok()?;
+            let target = lookup
+                .answers()
+                .iter()
+                .find_map(|record| match &record.data {
+                    RData::CNAME(CNAME(target)) if record.name == current => Some(target.clone()),
+                    _ => None,
+                })?;
+            let shown = |name: &Name| name.to_ascii().trim_end_matches('.').to_string();
+            if chain.contains(&target) {
+                return Some(ProbeError::new(
+                    FailureKind::Malformed,
+                    format!("CNAME loop at {}", shown(&target)),
+                ));
+            }
+            if chain.len() > MAX_CNAME_HOPS {
+                return Some(ProbeError::new(
+                    FailureKind::Malformed,
+                    format!(
+                        "CNAME chain of {} longer than {MAX_CNAME_HOPS} aliases",
+                        shown(&chain[0])
+                    ),
+                ));
+            }
+            chain.push(target);
+        }
     }
 
     fn record(&self, name: &str, record_type: &str, outcome: DnsOutcome) {

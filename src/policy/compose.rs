@@ -174,7 +174,7 @@ mod tests {
             std::fs::write(dir.path().join(file), text).unwrap();
         }
         let path = dir.path().join(name).display().to_string();
-        match crate::policy::load_packs(&[path], &Catalogue::build()) {
+        match crate::policy::load_packs(&[path], Catalogue::shared()) {
             Ok(packs) => Ok(packs),
             Err(PolicyError::Invalid(diagnostics, _)) => Err(diagnostics),
             Err(other) => panic!("{other}"),
@@ -202,9 +202,9 @@ overrides:
         );
         let packs = load(&[("shop.yaml", &text)], "shop.yaml").unwrap();
         let shop = &packs[0];
-        let catalogue = Catalogue::build();
+        let catalogue = Catalogue::shared();
         let (_, baseline_text) = BUILTIN[0];
-        let baseline = load::load_pack("baseline", baseline_text, &catalogue).unwrap();
+        let baseline = load::load_pack("baseline", baseline_text, catalogue).unwrap();
         assert_eq!(shop.id, "shop");
         assert_eq!(shop.rules.len(), baseline.rules.len());
         assert!(!shop.rules.iter().any(|r| r.id.0 == "BASE-TLS-04"));

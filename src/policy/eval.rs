@@ -474,7 +474,7 @@ mod tests {
         let text = format!(
             "pack: {{ id: t, title: T }}\nrules:\n  - id: T-1\n    title: X\n    category: http\n    severity: low\n    remediation: x\n    {require}\n"
         );
-        let pack = load_pack("t.yaml", &text, &Catalogue::build()).unwrap();
+        let pack = load_pack("t.yaml", &text, Catalogue::shared()).unwrap();
         let view = FactView::new(&facts);
         let evaluation = evaluate_rule(&pack.rules[0], &view);
         (evaluation.outcome, evaluation.observations)
@@ -590,7 +590,7 @@ mod tests {
         let text = format!(
             "pack: {{ id: t, title: T }}\nrules:\n  - id: T-1\n    title: X\n    category: http\n    severity: low\n    remediation: x\n    {rule}\n"
         );
-        let pack = load_pack("t.yaml", &text, &Catalogue::build()).unwrap();
+        let pack = load_pack("t.yaml", &text, Catalogue::shared()).unwrap();
         let f = facts();
         let evaluation = evaluate_rule(&pack.rules[0], &FactView::new(&f));
         assert_eq!(evaluation.outcome, RuleOutcome::Fail);

@@ -1202,11 +1202,7 @@ impl Validator<'_> {
 
 /// The closest of `choices` to `word`, if any is close.
 fn suggest<'c>(word: &str, choices: impl Iterator<Item = &'c str>) -> Option<&'c str> {
-    choices
-        .map(|choice| (strsim::jaro_winkler(word, choice), choice))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, choice)| choice)
+    crate::facts::catalogue::closest(word, choices, 0.8)
 }
 
 #[cfg(test)]
@@ -1214,7 +1210,7 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> Result<Pack, Vec<Diagnostic>> {
-        load_pack("t.yaml", text, &Catalogue::build())
+        load_pack("t.yaml", text, Catalogue::shared())
     }
 
     const HEADER: &str = "pack: { id: t, title: T }\nrules:\n";

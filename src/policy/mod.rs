@@ -223,19 +223,19 @@ mod tests {
 
     #[test]
     fn builtin_packs_load_cleanly() {
-        let catalogue = Catalogue::build();
+        let catalogue = Catalogue::shared();
         for (name, text) in BUILTIN {
-            let result = load::load_pack(name, text, &catalogue);
+            let result = load::load_pack(name, text, catalogue);
             assert!(result.is_ok(), "{name}: {:#?}", result.err());
         }
     }
 
     #[test]
     fn builtin_rule_ids_are_unique_across_packs() {
-        let catalogue = Catalogue::build();
+        let catalogue = Catalogue::shared();
         let mut seen = std::collections::BTreeSet::new();
         for (name, text) in BUILTIN {
-            let pack = load::load_pack(name, text, &catalogue).unwrap();
+            let pack = load::load_pack(name, text, catalogue).unwrap();
             for rule in pack.rules {
                 assert!(
                     seen.insert(rule.id.0.clone()),

@@ -138,13 +138,24 @@ pub struct SyntaxError {
 /// build needs tens of KiB per level: 24 levels fit in a 2 MiB thread).
 pub const MAX_DEPTH: usize = 24;
 
+/// Most nodes (scalars, lists, mappings — alias expansions included) accepted in a rule file.
+/// The largest built-in pack has under 3,000; serde-saphyr's default (250,000) let an alias bomb
+/// of a few hundred bytes cost a quarter of a second and tens of MiB before it was refused.
+pub const MAX_NODES: usize = 20_000;
+
+/// Most events that aliases (`*name`) may replay in a rule file, over all of them: enough to
+/// share a `source:` or a condition among many rules, and it stops an alias bomb early.
+pub const MAX_ALIAS_EVENTS: usize = 10_000;
+
 /// Parses one YAML document into a spanned tree.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_DEPTH;
     budget.flow_nesting_limit = MAX_DEPTH;
+    budget.max_nodes = MAX_NODES;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_EVENTS;
     match serde_saphyr::from_str_with_options::<Node>(text, options) {
         Ok(node) => Ok(node),
         Err(error) => {
@@ -283,6 +294,29 @@ mod tests {
         }
         let fine = format!("{}{}", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
         assert!(run(fine).is_ok());
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_early_and_modest_aliases_load() {
+        // Ten levels of nine aliases each: 9^9 scalars if expanded.
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (prev, cur) in ('a'..='i').zip('b'..='j') {
+            let list = vec![format!("*{prev}"); 9].join(", ");
+            bomb.push_str(&format!("{cur}: &{cur} [{list}]\n"));
+        }
+        let err = parse(&bomb).unwrap_err();
+        assert!(
+            err.message.contains("budget") || err.message.contains("alias"),
+            "{err:?}"
+        );
+        // One shared source block, replayed by 90 rules (from 100 aliases on, serde-saphyr also
+        // wants at least one anchor per ten aliases).
+        let mut shared = String::from("defs: &src { doc: d.txt, section: s, quote: q }\nrules:\n");
+        for i in 0..90 {
+            shared.push_str(&format!("  - {{ id: R-{i}, source: *src }}\n"));
+        }
+        let parsed = parse(&shared);
+        assert!(parsed.is_ok(), "{parsed:?}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! DNS behaviours, from a raw responder on 127.0.0.1 (UDP, and TCP where the behaviour wants it):
-//! SERVFAIL, silence, answers with the wrong id, CNAME loops, SPF include loops, a TXT record of
+//! SERVFAIL, silence, answers with the wrong id, CNAME loops and over-long CNAME chains (each
+//! inconclusive, unlike a CNAME to a name without records), SPF include loops, a TXT record of
 //! 10,000 strings, a thousand MX records, truncated answers with no TCP to retry on, and answers
 //! for names that were not asked.
 
@@ -237,32 +238,135 @@ async fn truncated_without_tcp() -> Line {
     assert_spf_unobserved("truncated answers, no TCP", &run, "")
 }
 
-async fn cname_loop() -> Line {
+fn cname(owner: &Name, target: &str) -> Answer {
+    records(vec![Record::from_rdata(
+        owner.clone(),
+        60,
+        RData::CNAME(CNAME(name(target))),
+    )])
+}
+
+/// Every name of the zone aliased by `alias` (`None`: no alias, no records); the SPF facts and
+/// those at `paths` unobserved with `needle` in the reason, and BASE-MAIL-01 inconclusive.
+async fn broken_aliases(
+    name_: &'static str,
+    alias: impl Fn(&Name) -> Option<String> + Send + Sync + 'static,
+    paths: &[&str],
+    needle: &str,
+) -> Line {
     let dns = RawDns::start(
-        zone(|owner, _| {
-            let a = name("loop-a.hostile.test.");
-            let b = name("loop-b.hostile.test.");
-            let target = if *owner == a { b } else { a };
-            Some(records(vec![Record::from_rdata(
-                owner.clone(),
-                60,
-                RData::CNAME(CNAME(target)),
-            )]))
-        }),
+        zone(move |owner, _| alias(owner).map(|target| cname(owner, &target))),
         true,
     )
     .await;
     let run = audit(&dns).await;
     let report = run.report();
-    // hickory follows the alias and reports the target's NOERROR without data: the name has no
-    // SPF record, a decided failure rather than a lookup error.
-    assert_eq!(fact(&report, "mail.spf.present"), Some(&Value::Bool(false)));
-    let (outcome, message) = finding(&report, "BASE-MAIL-01");
-    assert_eq!(outcome, "fail", "CNAME loop: {message}");
-    Line::new(
+    for path in paths {
+        let why = unobserved(&report, path).unwrap_or_default();
+        assert!(why.contains(needle), "{name_}: {path}: {why:?}");
+    }
+    assert_spf_unobserved(name_, &run, &needle.to_lowercase())
+}
+
+async fn cname_loop() -> Line {
+    broken_aliases(
         "CNAME loop",
-        &run,
-        "alias followed, no data (NOERROR): mail.spf.present false, BASE-MAIL-01 fail".into(),
+        |owner| {
+            let a = "loop-a.hostile.test.";
+            Some(
+                if owner.to_ascii() == a {
+                    "loop-b.hostile.test."
+                } else {
+                    a
+                }
+                .to_string(),
+            )
+        },
+        &["mail.dmarc", "mail.mx"],
+        "CNAME loop at loop-a.hostile.test",
+    )
+    .await
+}
+
+async fn cname_to_itself() -> Line {
+    // The domain only: hickory asks eight times (nothing cached between) before it gives up on
+    // a name aliased to itself; a dozen names doing so at once would load the responder past
+    // the audit's deadline on a busy machine.
+    broken_aliases(
+        "CNAME to itself",
+        |owner| {
+            let ascii = owner.to_ascii();
+            (ascii == format!("{DOMAIN}.")).then_some(ascii)
+        },
+        &["mail.mx"],
+        "CNAME loop at mail.hostile.test",
+    )
+    .await
+}
+
+async fn cname_chain_too_long() -> Line {
+    // mail.hostile.test → hop1 → hop2 → … → hop20, which has no records: no loop, but longer
+    // than any resolver follows.
+    broken_aliases(
+        "CNAME chain of 20 aliases",
+        |owner| {
+            let ascii = owner.to_ascii();
+            let hop = ascii
+                .strip_prefix("hop")
+                .and_then(|rest| rest.split('.').next())
+                .and_then(|n| n.parse::<u32>().ok());
+            match hop {
+                Some(n) if n >= 20 => None,
+                Some(n) => Some(format!("hop{}.hostile.test.", n + 1)),
+                None => Some("hop1.hostile.test.".to_string()),
+            }
+        },
+        &["mail.dmarc", "mail.mx"],
+        "longer than 7 aliases",
+    )
+    .await
+}
+
+/// An alias to a name without records is an absent record, judged; an alias to a name with an
+/// SPF record is that record.
+async fn cname_chains_that_end() -> Line {
+    let name_ = "CNAME chains that end (no data; an SPF record)";
+    let dangling = RawDns::start(
+        zone(|owner, _| {
+            (owner.to_ascii() == format!("{DOMAIN}.")).then(|| cname(owner, "alias.hostile.test."))
+        }),
+        true,
+    )
+    .await;
+    let to_spf = RawDns::start(
+        zone(|owner, record_type| match owner.to_ascii().as_str() {
+            "mail.hostile.test." => Some(cname(owner, "alias.hostile.test.")),
+            "alias.hostile.test." if record_type == RecordType::TXT => {
+                Some(records(vec![txt(owner, vec!["v=spf1 -all".into()])]))
+            }
+            _ => None,
+        }),
+        true,
+    )
+    .await;
+    let (dangling_run, to_spf_run) = tokio::join!(audit(&dangling), audit(&to_spf));
+    let spf_present = |run: &super::Run, present: bool| {
+        let report = run.report();
+        assert_eq!(
+            fact(&report, "mail.spf.present"),
+            Some(&Value::Bool(present)),
+            "{name_}: {:?}",
+            unobserved(&report, "mail.spf")
+        );
+        report
+    };
+    let (outcome, message) = finding(&spf_present(&dangling_run, false), "BASE-MAIL-01");
+    assert_eq!(outcome, "fail", "{name_}: {message}");
+    spf_present(&to_spf_run, true);
+    Line::new(
+        name_,
+        &dangling_run,
+        format!("no data: BASE-MAIL-01 fail ({message}); to a record: mail.spf.present true"),
     )
 }
 
@@ -431,6 +535,9 @@ async fn hostile_dns_servers() {
         Box::pin(wrong_id()),
         Box::pin(truncated_without_tcp()),
         Box::pin(cname_loop()),
+        Box::pin(cname_to_itself()),
+        Box::pin(cname_chain_too_long()),
+        Box::pin(cname_chains_that_end()),
         Box::pin(other_names()),
         Box::pin(include_loop()),
         Box::pin(txt_10000_strings()),
