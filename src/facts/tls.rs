@@ -382,7 +382,7 @@ impl TlsFacts {
         facts.dhe_prime_bits = by_purpose("dhe")
             .filter_map(|a| match &a.reply {
                 TlsReply::ServerHello(info) => match info.key_exchange {
-                    Some(KeyExchangeInfo::Dhe { prime_bits }) => Some(prime_bits),
+                    Some(KeyExchangeInfo::Dhe { prime_bits, .. }) => Some(prime_bits),
                     _ => None,
                 },
                 _ => None,

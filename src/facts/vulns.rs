@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ciphers::SuiteFacts;
 use super::tls::TlsFacts;
-use crate::evidence::tls::{TlsEvidence, TlsReply};
+use crate::evidence::tls::{KeyExchangeInfo, TlsEvidence, TlsReply};
 use crate::evidence::vuln::{ActiveProbe, ROBOT_VARIANTS, RecordReply, RobotProbe};
 
 /// A verdict's value.
@@ -138,7 +138,8 @@ pub struct VulnerabilityFacts {
     /// FREAK: an RSA EXPORT suite is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freak: Option<Verdict>,
-    /// Logjam: a DHE EXPORT suite, or DHE with a prime under 2048 bits.
+    /// Logjam: a DHE EXPORT suite, or DHE with a prime under 2048 bits; a well-known prime
+    /// (RFC 2409, RFC 3526, RFC 5114, RFC 7919, server built-ins) is named in the reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logjam: Option<Verdict>,
     /// DROWN: SSLv2 is accepted on this endpoint.
@@ -205,7 +206,7 @@ impl VulnerabilityFacts {
                 "an RSA EXPORT suite is accepted: a man in the middle can force 512-bit RSA (CVE-2015-0204)",
                 "no RSA EXPORT suite is accepted",
             )),
-            logjam: Some(logjam(facts)),
+            logjam: Some(logjam(facts, evidence)),
             drown: Some(drown(facts)),
             beast: Some(beast(facts)),
             lucky13: Some(suite_verdict(
@@ -577,7 +578,7 @@ fn poodle(facts: &TlsFacts) -> Verdict {
     }
 }
 
-fn logjam(facts: &TlsFacts) -> Verdict {
+fn logjam(facts: &TlsFacts, evidence: &TlsEvidence) -> Verdict {
     let Some(suites) = &facts.accepted_suites else {
         return derived(
             Inconclusive,
@@ -598,17 +599,50 @@ fn logjam(facts: &TlsFacts) -> Verdict {
     }
     let dhe = suites.iter().any(|s| s.key_exchange == "dhe");
     let bits = fact("tls.dhe_prime_bits", &facts.dhe_prime_bits);
-    match (dhe, facts.dhe_prime_bits) {
-        (false, _) => derived(NotVulnerable, "no DHE suite is accepted"),
-        (true, Some(b)) if b < 2048 => derived(
+    let common = common_dhe_prime(evidence);
+    let mut lines = vec![bits];
+    lines.extend(common.map(|p| format!("the DHE prime is {} ({} bits)", p.name, p.bits)));
+    match (dhe, facts.dhe_prime_bits, common) {
+        (false, _, _) => derived(NotVulnerable, "no DHE suite is accepted"),
+        (true, Some(b), Some(prime)) if b < 2048 => derived(
+            Vulnerable,
+            format!("DHE uses a {b}-bit common prime: {} — one precomputation breaks every server that shares it (Logjam)", prime.name),
+        )
+        .with(lines),
+        (true, Some(b), None) if b < 2048 => derived(
             Vulnerable,
             format!("DHE uses a {b}-bit prime: under 2048 bits, within reach of precomputation for widely shared primes (Logjam)"),
         )
-        .with([bits]),
-        (true, Some(_)) => derived(NotVulnerable, "DHE primes have at least 2048 bits").with([bits]),
-        (true, None) => derived(Inconclusive, "DHE is accepted but its prime size was not observed")
-            .with([bits]),
+        .with(lines),
+        (true, Some(_), Some(prime)) => derived(
+            NotVulnerable,
+            format!("DHE primes have at least 2048 bits (the well-known {})", prime.name),
+        )
+        .with(lines),
+        (true, Some(_), None) => derived(NotVulnerable, "DHE primes have at least 2048 bits").with(lines),
+        (true, None, _) => derived(Inconclusive, "DHE is accepted but its prime size was not observed")
+            .with(lines),
     }
+}
+
+/// The well-known prime of the smallest DHE prime the `dhe` attempts saw, if it is one.
+fn common_dhe_prime(evidence: &TlsEvidence) -> Option<&'static super::dh_primes::KnownPrime> {
+    evidence
+        .attempts
+        .iter()
+        .filter(|a| a.purpose == "dhe")
+        .filter_map(|a| match &a.reply {
+            TlsReply::ServerHello(info) => match &info.key_exchange {
+                Some(KeyExchangeInfo::Dhe {
+                    prime_bits,
+                    prime_sha256: Some(hash),
+                }) => Some((*prime_bits, hash)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .min_by_key(|(bits, _)| *bits)
+        .and_then(|(_, hash)| super::dh_primes::known_prime(hash))
 }
 
 fn drown(facts: &TlsFacts) -> Verdict {
