@@ -12,6 +12,7 @@ pub mod reply;
 pub mod robot;
 pub mod session;
 pub mod starttls;
+pub mod tls12_client;
 pub mod vuln;
 pub mod wire;
 
