@@ -2,7 +2,8 @@
 //! `not_vulnerable` or `inconclusive` — with the reason and the facts or probe observations that
 //! made it.
 //!
-//! Heartbleed, CCS injection and ROBOT are judged from the active probes' records
+//! Heartbleed, CCS injection, ROBOT, Ticketbleed and client-initiated renegotiation are judged
+//! from the active probes' records
 //! (`evidence::vuln`); the others are derived from facts the scan already has (protocols,
 //! suites, DHE size, compression, renegotiation). A verdict is never guessed: when what it needs
 //! was not observed it is `inconclusive`, its `vulnerable` field is absent and the reason is kept
@@ -16,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::ciphers::SuiteFacts;
 use super::tls::TlsFacts;
 use crate::evidence::tls::{KeyExchangeInfo, TlsEvidence, TlsReply};
-use crate::evidence::vuln::{ActiveProbe, ROBOT_VARIANTS, RecordReply, RobotProbe};
+use crate::evidence::vuln::{
+    ActiveProbe, ROBOT_VARIANTS, RecordReply, RenegotiationProbe, RobotProbe, TicketbleedProbe,
+};
 
 /// A verdict's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -123,9 +126,22 @@ pub struct VulnerabilityFacts {
     /// PKCS#1 v1.5 paddings differ, consistently (a Bleichenbacher oracle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub robot: Option<Verdict>,
+    /// Ticketbleed (CVE-2016-9244), active probe: a resumption with a session ticket and a short
+    /// session id gets back a 32-byte session id that starts with ours and goes on with bytes
+    /// we never sent (server memory). `not_vulnerable` with "no session tickets" when the server
+    /// issues none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticketbleed: Option<Verdict>,
     /// Insecure renegotiation (CVE-2009-3555): RFC 5746 renegotiation_info is not supported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insecure_renegotiation: Option<Verdict>,
+    /// Client-initiated renegotiation, active probe: `vulnerable` when the server answers a
+    /// ClientHello sent inside an established TLS 1.2 session with a ServerHello. Each
+    /// renegotiation makes the server do a full handshake's work at the client's command (a
+    /// denial-of-service lever); `not_vulnerable` when it refuses (no_renegotiation, a fatal
+    /// alert, a close) or ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_renegotiation: Option<Verdict>,
     /// CRIME: TLS compression is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crime: Option<Verdict>,
@@ -162,15 +178,17 @@ pub struct VulnerabilityFacts {
 
 impl VulnerabilityFacts {
     /// Every verdict with its name, in field order.
-    pub fn named(&self) -> [(&'static str, Option<&Verdict>); 14] {
+    pub fn named(&self) -> [(&'static str, Option<&Verdict>); 16] {
         [
             ("heartbleed", self.heartbleed.as_ref()),
             ("ccs_injection", self.ccs_injection.as_ref()),
             ("robot", self.robot.as_ref()),
+            ("ticketbleed", self.ticketbleed.as_ref()),
             (
                 "insecure_renegotiation",
                 self.insecure_renegotiation.as_ref(),
             ),
+            ("client_renegotiation", self.client_renegotiation.as_ref()),
             ("crime", self.crime.as_ref()),
             ("poodle", self.poodle.as_ref()),
             ("sweet32", self.sweet32.as_ref()),
@@ -191,7 +209,12 @@ impl VulnerabilityFacts {
             heartbleed: Some(heartbleed(facts, probes.heartbleed.as_ref())),
             ccs_injection: Some(ccs_injection(facts, probes.ccs_injection.as_ref())),
             robot: Some(robot(facts, probes.robot.as_ref())),
+            ticketbleed: Some(ticketbleed(facts, probes.ticketbleed.as_ref())),
             insecure_renegotiation: Some(insecure_renegotiation(facts)),
+            client_renegotiation: Some(client_renegotiation(
+                facts,
+                probes.client_renegotiation.as_ref(),
+            )),
             crime: Some(crime(facts)),
             poodle: Some(poodle(facts)),
             sweet32: Some(suite_verdict(
@@ -505,6 +528,178 @@ fn robot(facts: &TlsFacts, probe: Option<&RobotProbe>) -> Verdict {
             Inconclusive,
             "the answers to the padding variants change between rounds: noise, not a reproducible oracle",
         ),
+    };
+    verdict.with(lines)
+}
+
+fn tls1_2_refused(facts: &TlsFacts) -> Verdict {
+    probed(
+        NotVulnerable,
+        "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids",
+    )
+    .with([
+        fact("tls.protocols.tls1_0", &facts.protocols.tls1_0),
+        fact("tls.protocols.tls1_1", &facts.protocols.tls1_1),
+        fact("tls.protocols.tls1_2", &facts.protocols.tls1_2),
+    ])
+}
+
+fn ticketbleed(facts: &TlsFacts, probe: Option<&TicketbleedProbe>) -> Verdict {
+    let Some(probe) = probe else {
+        return if legacy_refused(facts, false) {
+            tls1_2_refused(facts)
+        } else {
+            probed(
+                Inconclusive,
+                "the Ticketbleed test did not run (it needs TLS 1.2)",
+            )
+        };
+    };
+    let mut lines = vec![format!(
+        "ticketbleed probe: TLS 1.2 hello asking for a ticket got {}",
+        describe_hello(&probe.server_hello)
+    )];
+    lines.extend(
+        probe
+            .ticket_length
+            .map(|n| format!("NewSessionTicket with a {n}-byte ticket")),
+    );
+    if let (Some(sent), Some(echo)) = (probe.session_id_sent, &probe.echo) {
+        lines.push(format!(
+            "resumption with a {sent}-byte session id got a {}-byte session id {} ours",
+            echo.length,
+            if echo.starts_with_sent {
+                "starting with"
+            } else {
+                "not starting with"
+            }
+        ));
+    }
+    if let Some(reply) = &probe.reply {
+        lines.push(format!("resumption: {}", describe_reply(reply)));
+    }
+    let verdict = match (&probe.server_hello, probe.ticket_length, &probe.echo) {
+        (TlsReply::ServerHello(info), _, _) if !info.has_extension(35) => probed(
+            NotVulnerable,
+            "no session tickets: the server does not acknowledge the session_ticket extension",
+        ),
+        (_, Some(0), _) => probed(
+            NotVulnerable,
+            "no session tickets: the server acknowledged the extension but issued none",
+        ),
+        (_, _, Some(echo)) => {
+            let sent = probe.session_id_sent.unwrap_or(32);
+            if echo.starts_with_sent && echo.length == 32 && sent < 32 {
+                probed(
+                    Vulnerable,
+                    format!(
+                        "the server echoed our {sent}-byte session id padded to 32 bytes with bytes we never sent: it leaks memory (Ticketbleed, CVE-2016-9244)"
+                    ),
+                )
+            } else if echo.starts_with_sent && echo.length == sent {
+                probed(
+                    NotVulnerable,
+                    "the ticket was accepted and our session id echoed exactly",
+                )
+            } else if !echo.starts_with_sent {
+                probed(
+                    NotVulnerable,
+                    "the server answered the ticket with a session id of its own (a full handshake): nothing of ours echoed",
+                )
+            } else {
+                probed(
+                    Inconclusive,
+                    format!(
+                        "the echoed session id starts with ours but is {} bytes long, neither ours nor 32",
+                        echo.length
+                    ),
+                )
+            }
+        }
+        _ => probed(
+            Inconclusive,
+            probe
+                .skipped
+                .clone()
+                .or_else(|| {
+                    probe
+                        .reply
+                        .as_ref()
+                        .map(|r| format!("the resumption got {}", describe_reply(r)))
+                })
+                .unwrap_or_else(|| "the resumption was not observed".to_string()),
+        ),
+    };
+    verdict.with(lines)
+}
+
+fn client_renegotiation(facts: &TlsFacts, probe: Option<&RenegotiationProbe>) -> Verdict {
+    let Some(probe) = probe else {
+        return if legacy_refused(facts, false) {
+            tls1_2_refused(facts)
+        } else {
+            probed(
+                Inconclusive,
+                "the client-initiated renegotiation test did not run (it needs TLS 1.2)",
+            )
+        };
+    };
+    let mut lines = vec![format!(
+        "client_renegotiation probe: TLS 1.2 hello got {}",
+        describe_hello(&probe.server_hello)
+    )];
+    if let Some(reply) = &probe.reply {
+        lines.push(format!(
+            "encrypted ClientHello after the handshake got {}{}",
+            describe_reply(reply),
+            probe
+                .handshake_type
+                .map(|t| format!(" (handshake message {t})"))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(reason) = &probe.skipped {
+        return probed(Inconclusive, reason.clone()).with(lines);
+    }
+    let verdict = match (&probe.reply, probe.handshake_type) {
+        (
+            Some(RecordReply::Record {
+                content_type: 22, ..
+            }),
+            Some(2),
+        ) => probed(
+            Vulnerable,
+            "the server accepts client-initiated renegotiation: it answered a ClientHello inside the session with a ServerHello, so a client can make it repeat full handshakes (denial of service)",
+        ),
+        (
+            Some(RecordReply::Alert {
+                description: 100, ..
+            }),
+            _,
+        ) => probed(
+            NotVulnerable,
+            "the server refuses client-initiated renegotiation (no_renegotiation alert)",
+        ),
+        (Some(RecordReply::Alert { name, .. }), _) => probed(
+            NotVulnerable,
+            format!("the server refuses client-initiated renegotiation (alert {name})"),
+        ),
+        (Some(RecordReply::Closed | RecordReply::Reset), _) => probed(
+            NotVulnerable,
+            "the server closed the connection at the renegotiation ClientHello",
+        ),
+        (Some(RecordReply::Timeout), _) => probed(
+            NotVulnerable,
+            "the server ignored the renegotiation ClientHello (no answer in time)",
+        ),
+        (Some(reply), _) => probed(
+            Inconclusive,
+            format!(
+                "the renegotiation ClientHello got {}",
+                describe_reply(reply)
+            ),
+        ),
+        (None, _) => probed(Inconclusive, "no renegotiation ClientHello was sent"),
     };
     verdict.with(lines)
 }

@@ -326,9 +326,19 @@ impl<'a> TlsScan<'a> {
                 .find(|(_, suites)| !suites.is_empty())?;
             Some(self.robot(protocol, suites).await)
         };
+        // The TLS 1.2 client of these two speaks TLS 1.2 only.
+        let tls1_2 = accepted.contains(&Protocol::Tls1_2).then_some(());
+        let ticketbleed = async {
+            tls1_2?;
+            Some(self.ticketbleed().await)
+        };
+        let client_renegotiation = async {
+            tls1_2?;
+            Some(self.client_renegotiation().await)
+        };
         let (
             (preference, groups13, groups12, dhe, fallback, compression, certificate, handshakes),
-            (heartbleed, ccs_injection, robot),
+            (heartbleed, ccs_injection, robot, ticketbleed, client_renegotiation),
         ) = tokio::join!(
             async {
                 tokio::join!(
@@ -342,7 +352,15 @@ impl<'a> TlsScan<'a> {
                     handshakes
                 )
             },
-            async { tokio::join!(heartbleed, ccs_injection, robot) }
+            async {
+                tokio::join!(
+                    heartbleed,
+                    ccs_injection,
+                    robot,
+                    ticketbleed,
+                    client_renegotiation
+                )
+            }
         );
         let certificate_check = certificate.as_ref().and_then(|attempt| {
             let TlsReply::ServerHello(info) = &attempt.reply else {
@@ -375,6 +393,8 @@ impl<'a> TlsScan<'a> {
                 heartbleed,
                 ccs_injection,
                 robot,
+                ticketbleed,
+                client_renegotiation,
             },
         }
     }

@@ -407,9 +407,8 @@ fn read_server_hello(body: &mut Reader<'_>, flight: &mut ServerFlight) -> Option
 /// What one server record after the client's Finished was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inbound {
-    /// Handshake messages, by type (4 NewSessionTicket before the server's Finished; 2
-    /// ServerHello or 0 HelloRequest after it). A message split over records is reported with
-    /// the record that completes it.
+    /// Handshake messages the record completes or begins, by type (4 NewSessionTicket before
+    /// the server's Finished; 2 ServerHello or 0 HelloRequest after it).
     Handshake(Vec<u8>),
     /// The server's ChangeCipherSpec: what follows is encrypted.
     ChangeCipherSpec,
@@ -515,6 +514,8 @@ impl Established {
             }
             types.push(kind);
         }
+        // A message this record begins but does not complete.
+        types.extend(self.pending.first().filter(|_| types.is_empty()));
         Ok(Inbound::Handshake(types))
     }
 
