@@ -143,8 +143,9 @@ pub const ROBOT_VARIANTS: [&str; 5] = [
     "wrong_version",
 ];
 
-/// The Ticketbleed test (CVE-2016-9244, F5 BIG-IP): a full TLS 1.2 handshake that asks for a
-/// session ticket, then a second connection resuming with that ticket and a short session id.
+/// The Ticketbleed test (CVE-2016-9244, F5 BIG-IP): a TLS 1.2 handshake that asks for a session
+/// ticket, read up to the server's NewSessionTicket (which precedes its ChangeCipherSpec), then a
+/// second connection resuming with that ticket and a short session id.
 /// RFC 5077 section 3.4 has the server echo the client's session id when it accepts the ticket;
 /// a vulnerable server echoes 32 bytes, the ones after the client's coming from its memory.
 /// Only lengths and whether the echo starts with the id sent are kept, never the bytes.

@@ -994,6 +994,172 @@ mod tests {
         );
     }
 
+    fn empty_facts() -> TlsFacts {
+        TlsFacts::derive(&TlsEvidence {
+            endpoint: "127.0.0.1:443".into(),
+            sni: None,
+            error: None,
+            attempts: Vec::new(),
+            handshakes: Vec::new(),
+            certificate_check: None,
+            vulnerabilities: Default::default(),
+        })
+        .facts
+    }
+
+    fn hello(extensions: Vec<u16>) -> TlsReply {
+        TlsReply::ServerHello(crate::evidence::tls::ServerHelloInfo {
+            version: 0x0303,
+            suite: 0xc02f,
+            extensions,
+            ..Default::default()
+        })
+    }
+
+    fn ticketbleed_probe(ticket_length: Option<u32>, echo: Option<(u8, bool)>) -> TicketbleedProbe {
+        TicketbleedProbe {
+            server_hello: hello(vec![35, 0xff01]),
+            ticket_length,
+            skipped: None,
+            session_id_sent: echo.map(|_| 16),
+            echo: echo.map(
+                |(length, starts_with_sent)| crate::evidence::vuln::SessionIdEcho {
+                    length,
+                    starts_with_sent,
+                },
+            ),
+            reply: None,
+        }
+    }
+
+    #[test]
+    fn ticketbleed_needs_a_32_byte_echo_that_starts_with_ours() {
+        let facts = empty_facts();
+        let judge = |probe: TicketbleedProbe| ticketbleed(&facts, Some(&probe));
+        let bleeding = judge(ticketbleed_probe(Some(160), Some((32, true))));
+        assert_eq!(bleeding.status, Vulnerable, "{bleeding:?}");
+        assert_eq!(
+            judge(ticketbleed_probe(Some(160), Some((16, true)))).status,
+            NotVulnerable
+        );
+        assert_eq!(
+            judge(ticketbleed_probe(Some(160), Some((32, false)))).status,
+            NotVulnerable,
+            "a fresh id of the server's own"
+        );
+        assert_eq!(
+            judge(ticketbleed_probe(Some(160), Some((0, false)))).status,
+            NotVulnerable
+        );
+        assert_eq!(
+            judge(ticketbleed_probe(Some(160), Some((20, true)))).status,
+            Inconclusive,
+            "neither ours nor 32 bytes"
+        );
+        let none_issued = judge(ticketbleed_probe(Some(0), None));
+        assert_eq!(none_issued.status, NotVulnerable);
+        assert!(none_issued.reason.starts_with("no session tickets"));
+        let mut unacknowledged = ticketbleed_probe(None, None);
+        unacknowledged.server_hello = hello(vec![0xff01]);
+        let verdict = judge(unacknowledged);
+        assert_eq!(verdict.status, NotVulnerable);
+        assert!(verdict.reason.starts_with("no session tickets"));
+        let mut failed = ticketbleed_probe(None, None);
+        failed.skipped = Some("the key exchange got alert decrypt_error".into());
+        let verdict = judge(failed);
+        assert_eq!(verdict.status, Inconclusive);
+        assert_eq!(verdict.reason, "the key exchange got alert decrypt_error");
+        let mut reset = ticketbleed_probe(Some(160), None);
+        reset.reply = Some(RecordReply::Reset);
+        assert_eq!(judge(reset).status, Inconclusive);
+        assert_eq!(
+            ticketbleed(&facts, None).status,
+            Inconclusive,
+            "not run, TLS 1.2 not known refused"
+        );
+    }
+
+    #[test]
+    fn client_renegotiation_is_vulnerable_only_on_a_server_hello() {
+        let facts = empty_facts();
+        let judge = |reply: Option<RecordReply>, handshake_type: Option<u8>| {
+            client_renegotiation(
+                &facts,
+                Some(&RenegotiationProbe {
+                    server_hello: hello(vec![0xff01]),
+                    skipped: None,
+                    reply,
+                    handshake_type,
+                }),
+            )
+            .status
+        };
+        let record = |content_type| RecordReply::Record {
+            content_type,
+            length: 100,
+        };
+        assert_eq!(judge(Some(record(22)), Some(2)), Vulnerable);
+        assert_eq!(judge(Some(record(22)), Some(0)), Inconclusive);
+        assert_eq!(judge(Some(record(23)), None), Inconclusive);
+        let warning = RecordReply::Alert {
+            level: 1,
+            description: 100,
+            name: "no_renegotiation".into(),
+        };
+        assert_eq!(judge(Some(warning), None), NotVulnerable);
+        assert_eq!(judge(Some(alert(40)), None), NotVulnerable);
+        assert_eq!(judge(Some(RecordReply::Closed), None), NotVulnerable);
+        assert_eq!(judge(Some(RecordReply::Timeout), None), NotVulnerable);
+        assert_eq!(judge(None, None), Inconclusive);
+        let skipped = client_renegotiation(
+            &facts,
+            Some(&RenegotiationProbe {
+                server_hello: TlsReply::Closed,
+                skipped: Some("no suite our TLS 1.2 client speaks".into()),
+                reply: None,
+                handshake_type: None,
+            }),
+        );
+        assert_eq!(skipped.status, Inconclusive);
+        assert!(skipped.reason.contains("no suite"));
+    }
+
+    #[test]
+    fn the_smallest_dhe_prime_is_looked_up_by_its_hash() {
+        let group2 = super::super::dh_primes::KNOWN_PRIMES[1];
+        let attempt = |bits: u32, hash: Option<&str>| crate::evidence::tls::TlsAttempt {
+            purpose: "dhe".into(),
+            protocol: Protocol::Tls1_2,
+            offered_suites: vec![0x009e],
+            offered_groups: Vec::new(),
+            fallback_scsv: false,
+            compression: Vec::new(),
+            reply: TlsReply::ServerHello(crate::evidence::tls::ServerHelloInfo {
+                version: 0x0303,
+                suite: 0x009e,
+                key_exchange: Some(KeyExchangeInfo::Dhe {
+                    prime_bits: bits,
+                    prime_sha256: hash.map(str::to_string),
+                }),
+                ..Default::default()
+            }),
+        };
+        let mut evidence = TlsEvidence {
+            endpoint: "127.0.0.1:443".into(),
+            sni: None,
+            error: None,
+            attempts: vec![attempt(1024, Some(group2.sha256)), attempt(2048, None)],
+            handshakes: Vec::new(),
+            certificate_check: None,
+            vulnerabilities: Default::default(),
+        };
+        assert_eq!(common_dhe_prime(&evidence), Some(&group2));
+        evidence.attempts[0] = attempt(1024, Some(&"ab".repeat(32)));
+        assert_eq!(common_dhe_prime(&evidence), None);
+        evidence.attempts[0] = attempt(1024, None);
+        assert_eq!(common_dhe_prime(&evidence), None, "old evidence: no hash");
+    }
+
     #[test]
     fn inconclusive_verdicts_are_explained_in_unobserved() {
         let derived = TlsFacts::derive(&TlsEvidence {

@@ -13,9 +13,10 @@
 //! - ROBOT: see [`super::robot`]. Five ClientKeyExchange variants on five connections; a second
 //!   and third round only when the first shows a difference, so noise can be told from an
 //!   oracle.
-//! - Ticketbleed (CVE-2016-9244): a full TLS 1.2 handshake ([`super::tls12_client`]) that asks
-//!   for a session ticket, then a second connection resuming with the ticket and a 16-byte
-//!   session id. Only the echoed id's length and whether it starts with ours are kept.
+//! - Ticketbleed (CVE-2016-9244): a TLS 1.2 handshake ([`super::tls12_client`]) that asks for a
+//!   session ticket, read up to the NewSessionTicket, then a second connection resuming with the
+//!   ticket and a 16-byte session id. Only the echoed id's length and whether it starts with
+//!   ours are kept.
 //! - Client-initiated renegotiation: a full TLS 1.2 handshake, then a new ClientHello encrypted
 //!   under the session's keys; the server's decrypted answer is summarised.
 //!
