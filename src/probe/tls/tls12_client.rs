@@ -254,7 +254,7 @@ impl Tls12Client {
             .map_err(|_| ClientError::KeyAgreement)?;
         let premaster = agreement::agree_ephemeral(
             private,
-            &agreement::UnparsedPublicKey::new(algorithm, &server.point),
+            agreement::UnparsedPublicKey::new(algorithm, &server.point),
             ClientError::KeyAgreement,
             |secret| Ok(secret.to_vec()),
         )?;
