@@ -223,9 +223,10 @@ impl TlsScan<'_> {
         }
     }
 
-    /// The Ticketbleed test (see [`TicketbleedProbe`]): a ticket from a full TLS 1.2
-    /// handshake, then a resumption with it and a [`TICKETBLEED_SESSION_ID_LEN`]-byte session
-    /// id. Public so it can be run (and timed) on its own.
+    /// The Ticketbleed test (see [`TicketbleedProbe`]): a ticket from a TLS 1.2 handshake read
+    /// up to the NewSessionTicket, then a resumption with it and a
+    /// [`TICKETBLEED_SESSION_ID_LEN`]-byte session id. Public so it can be run (and timed) on
+    /// its own.
     pub async fn ticketbleed(&self) -> TicketbleedProbe {
         let mut probe = TicketbleedProbe {
             server_hello: TlsReply::Closed,
@@ -305,7 +306,7 @@ impl TlsScan<'_> {
             reason: format!("no connection: {}", describe(&reply)),
         })?;
         let mut handshake = Vec::new();
-        // The session byte cap bounds the reassembly: each record read adds to the pending bytes.
+        // Bounded in bytes by the reassembly cap below, in time by the session's deadline.
         loop {
             match session.read_record(self.reply_wait()).await? {
                 (22, body) => {
