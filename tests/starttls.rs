@@ -117,6 +117,20 @@ async fn scans_through_smtp_imap_pop3_and_ftp() {
             "{protocol}"
         );
         assert_eq!(facts.insecure_suite_count, Some(0), "{protocol}");
+        // The TLS 1.2 client of these two probes completes its handshakes through the preamble
+        // (rustls issues no TLS 1.2 tickets and refuses renegotiation).
+        let v = &facts.vulnerabilities;
+        for (name, verdict) in [
+            ("ticketbleed", &v.ticketbleed),
+            ("client_renegotiation", &v.client_renegotiation),
+        ] {
+            let verdict = verdict.as_ref().expect(name);
+            assert_eq!(
+                verdict.status,
+                secaudit::facts::vulns::VulnStatus::NotVulnerable,
+                "{protocol} {name}: {verdict:?}"
+            );
+        }
         // One handshake without ALPN, completed through the preamble, with a trusted chain.
         assert_eq!(evidence.handshakes.len(), 1);
         let now = std::time::SystemTime::now()

@@ -21,3 +21,4 @@ mod starttls;
 mod tls;
 mod util;
 mod vendors;
+mod vulns;

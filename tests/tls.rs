@@ -290,7 +290,7 @@ async fn http_on_the_tls_port_is_not_tls() {
 
 /// Whether Debian's `openssl` is missing (the test then skips itself, saying so).
 #[allow(clippy::disallowed_macros)] // the skip notice goes to the test log
-fn openssl_missing() -> bool {
+pub(crate) fn openssl_missing() -> bool {
     let missing = std::process::Command::new("openssl")
         .arg("version")
         .output()
@@ -303,7 +303,7 @@ fn openssl_missing() -> bool {
 
 /// Starts `openssl s_server` on a free loopback port with a self-signed certificate of `key` for
 /// `tls.secaudit.test` (written to `dir`) and `args`, and waits until it accepts connections.
-async fn s_server(
+pub(crate) async fn s_server(
     dir: &std::path::Path,
     key: &rcgen::KeyPair,
     args: &[&str],
@@ -745,6 +745,8 @@ async fn openssl_s_server_is_not_vulnerable_to_the_active_probes() {
         ("robot", &v.robot),
         ("insecure_renegotiation", &v.insecure_renegotiation),
         ("crime", &v.crime),
+        ("ticketbleed", &v.ticketbleed),
+        ("client_renegotiation", &v.client_renegotiation),
     ] {
         assert_eq!(
             status(verdict),

@@ -311,7 +311,23 @@ pub enum KeyExchangeInfo {
     Dhe {
         /// Size of the prime in bits.
         prime_bits: u32,
+        /// SHA-256 of the prime (big-endian, no leading zero byte), lower-case hex: enough to
+        /// recognise a well-known prime (`facts::dh_primes`); absent in evidence saved before
+        /// it was recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prime_sha256: Option<String>,
     },
+}
+
+/// The SHA-256 of a DH prime as [`KeyExchangeInfo::Dhe`] records it: over its big-endian bytes
+/// without leading zero bytes, lower-case hex.
+pub fn dh_prime_sha256(prime: &[u8]) -> String {
+    let significant = prime
+        .iter()
+        .position(|b| *b != 0)
+        .map_or(&[][..], |i| &prime[i..]);
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, significant);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A full handshake made with rustls.

@@ -1,5 +1,6 @@
-//! Observations of the active TLS vulnerability probes (Heartbleed, CCS injection, ROBOT): what
-//! each sent after the server's first flight and what came back, small and raw.
+//! Observations of the active TLS vulnerability probes (Heartbleed, CCS injection, ROBOT,
+//! Ticketbleed, client-initiated renegotiation): what each sent and what came back, small and
+//! raw.
 //!
 //! The probes never judge and never keep bytes a server may have leaked — only sizes, alert
 //! numbers and how a connection ended. `facts::vulns` decides vulnerable / not vulnerable /
@@ -24,12 +25,23 @@ pub struct VulnProbes {
     /// The Bleichenbacher padding-oracle test (ROBOT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub robot: Option<RobotProbe>,
+    /// A session-ticket resumption with a short session id (Ticketbleed, CVE-2016-9244).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticketbleed: Option<TicketbleedProbe>,
+    /// A ClientHello sent encrypted after a completed TLS 1.2 handshake (client-initiated
+    /// renegotiation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_renegotiation: Option<RenegotiationProbe>,
 }
 
 impl VulnProbes {
     /// Whether no probe ran.
     pub fn is_empty(&self) -> bool {
-        self.heartbleed.is_none() && self.ccs_injection.is_none() && self.robot.is_none()
+        self.heartbleed.is_none()
+            && self.ccs_injection.is_none()
+            && self.robot.is_none()
+            && self.ticketbleed.is_none()
+            && self.client_renegotiation.is_none()
     }
 }
 
@@ -130,3 +142,65 @@ pub const ROBOT_VARIANTS: [&str; 5] = [
     "missing_zero",
     "wrong_version",
 ];
+
+/// The Ticketbleed test (CVE-2016-9244, F5 BIG-IP): a TLS 1.2 handshake that asks for a session
+/// ticket, read up to the server's NewSessionTicket (which precedes its ChangeCipherSpec), then a
+/// second connection resuming with that ticket and a short session id.
+/// RFC 5077 section 3.4 has the server echo the client's session id when it accepts the ticket;
+/// a vulnerable server echoes 32 bytes, the ones after the client's coming from its memory.
+/// Only lengths and whether the echo starts with the id sent are kept, never the bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketbleedProbe {
+    /// The first flight of the connection that asked for a ticket (certificate bytes dropped),
+    /// or why there was none.
+    pub server_hello: TlsReply,
+    /// Length of the ticket in the server's NewSessionTicket; 0 when the server acknowledged
+    /// the session_ticket extension but issued no ticket. Absent when the handshake did not get
+    /// that far or the extension was not acknowledged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_length: Option<u32>,
+    /// Why the resumption was not tried, if it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// Length of the session id sent with the ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id_sent: Option<u8>,
+    /// The session id of the resumption's ServerHello, described.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo: Option<SessionIdEcho>,
+    /// How the resumption ended when no ServerHello came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<RecordReply>,
+}
+
+/// The session id a server answered a resumption with, without its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionIdEcho {
+    /// Its length in bytes.
+    pub length: u8,
+    /// Whether it begins with the whole session id the client sent.
+    pub starts_with_sent: bool,
+}
+
+/// The client-initiated renegotiation test: a full TLS 1.2 handshake (ECDHE with AES-GCM), then
+/// a new ClientHello sent encrypted under the session's keys, with RFC 5746 renegotiation_info
+/// when the server supports it. The server answers with a ServerHello (it renegotiates), a
+/// `no_renegotiation` warning or a fatal alert, or closes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenegotiationProbe {
+    /// The first flight (certificate bytes dropped), or why there was none.
+    pub server_hello: TlsReply,
+    /// Why no renegotiation ClientHello was sent, if none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// The server's answer to the ClientHello, decrypted and summarised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<RecordReply>,
+    /// When the answer is a handshake record: the type of its first message (2 = ServerHello,
+    /// 0 = HelloRequest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handshake_type: Option<u8>,
+}

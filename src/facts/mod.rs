@@ -15,6 +15,7 @@ pub mod cookie;
 pub mod cors;
 pub mod csp;
 pub mod ct;
+pub mod dh_primes;
 pub mod dnssec;
 pub mod exposure;
 pub mod headers;

@@ -383,7 +383,7 @@ impl TlsFacts {
             .iter()
             .filter_map(|a| match &a.reply {
                 TlsReply::ServerHello(info) => match info.key_exchange {
-                    Some(KeyExchangeInfo::Dhe { prime_bits }) => Some(prime_bits),
+                    Some(KeyExchangeInfo::Dhe { prime_bits, .. }) => Some(prime_bits),
                     _ => None,
                 },
                 _ => None,

@@ -2,7 +2,8 @@
 //! `not_vulnerable` or `inconclusive` — with the reason and the facts or probe observations that
 //! made it.
 //!
-//! Heartbleed, CCS injection and ROBOT are judged from the active probes' records
+//! Heartbleed, CCS injection, ROBOT, Ticketbleed and client-initiated renegotiation are judged
+//! from the active probes' records
 //! (`evidence::vuln`); the others are derived from facts the scan already has (protocols,
 //! suites, DHE size, compression, renegotiation). A verdict is never guessed: when what it needs
 //! was not observed it is `inconclusive`, its `vulnerable` field is absent and the reason is kept
@@ -15,8 +16,10 @@ use serde::{Deserialize, Serialize};
 
 use super::ciphers::SuiteFacts;
 use super::tls::TlsFacts;
-use crate::evidence::tls::{TlsEvidence, TlsReply};
-use crate::evidence::vuln::{ActiveProbe, ROBOT_VARIANTS, RecordReply, RobotProbe};
+use crate::evidence::tls::{KeyExchangeInfo, TlsEvidence, TlsReply};
+use crate::evidence::vuln::{
+    ActiveProbe, ROBOT_VARIANTS, RecordReply, RenegotiationProbe, RobotProbe, TicketbleedProbe,
+};
 
 /// A verdict's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -123,9 +126,22 @@ pub struct VulnerabilityFacts {
     /// PKCS#1 v1.5 paddings differ, consistently (a Bleichenbacher oracle).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub robot: Option<Verdict>,
+    /// Ticketbleed (CVE-2016-9244), active probe: a resumption with a session ticket and a short
+    /// session id gets back a 32-byte session id that starts with ours and goes on with bytes
+    /// we never sent (server memory). `not_vulnerable` with "no session tickets" when the server
+    /// issues none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticketbleed: Option<Verdict>,
     /// Insecure renegotiation (CVE-2009-3555): RFC 5746 renegotiation_info is not supported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insecure_renegotiation: Option<Verdict>,
+    /// Client-initiated renegotiation, active probe: `vulnerable` when the server answers a
+    /// ClientHello sent inside an established TLS 1.2 session with a ServerHello. Each
+    /// renegotiation makes the server do a full handshake's work at the client's command (a
+    /// denial-of-service lever); `not_vulnerable` when it refuses (no_renegotiation, a fatal
+    /// alert, a close) or ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_renegotiation: Option<Verdict>,
     /// CRIME: TLS compression is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crime: Option<Verdict>,
@@ -138,7 +154,8 @@ pub struct VulnerabilityFacts {
     /// FREAK: an RSA EXPORT suite is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freak: Option<Verdict>,
-    /// Logjam: a DHE EXPORT suite, or DHE with a prime under 2048 bits.
+    /// Logjam: a DHE EXPORT suite, or DHE with a prime under 2048 bits; a well-known prime
+    /// (RFC 2409, RFC 3526, RFC 5114, RFC 7919, server built-ins) is named in the reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logjam: Option<Verdict>,
     /// DROWN: SSLv2 is accepted on this endpoint.
@@ -160,19 +177,27 @@ pub struct VulnerabilityFacts {
 }
 
 /// The verdicts that rest on an active probe (the others are derived from the scan).
-pub const ACTIVE_PROBES: [&str; 3] = ["heartbleed", "ccs_injection", "robot"];
+pub const ACTIVE_PROBES: [&str; 5] = [
+    "heartbleed",
+    "ccs_injection",
+    "robot",
+    "ticketbleed",
+    "client_renegotiation",
+];
 
 impl VulnerabilityFacts {
     /// Every verdict with its name, in field order.
-    pub fn named(&self) -> [(&'static str, Option<&Verdict>); 14] {
+    pub fn named(&self) -> [(&'static str, Option<&Verdict>); 16] {
         [
             ("heartbleed", self.heartbleed.as_ref()),
             ("ccs_injection", self.ccs_injection.as_ref()),
             ("robot", self.robot.as_ref()),
+            ("ticketbleed", self.ticketbleed.as_ref()),
             (
                 "insecure_renegotiation",
                 self.insecure_renegotiation.as_ref(),
             ),
+            ("client_renegotiation", self.client_renegotiation.as_ref()),
             ("crime", self.crime.as_ref()),
             ("poodle", self.poodle.as_ref()),
             ("sweet32", self.sweet32.as_ref()),
@@ -193,7 +218,12 @@ impl VulnerabilityFacts {
             heartbleed: Some(heartbleed(facts, probes.heartbleed.as_ref())),
             ccs_injection: Some(ccs_injection(facts, probes.ccs_injection.as_ref())),
             robot: Some(robot(facts, probes.robot.as_ref())),
+            ticketbleed: Some(ticketbleed(facts, probes.ticketbleed.as_ref())),
             insecure_renegotiation: Some(insecure_renegotiation(facts)),
+            client_renegotiation: Some(client_renegotiation(
+                facts,
+                probes.client_renegotiation.as_ref(),
+            )),
             crime: Some(crime(facts)),
             poodle: Some(poodle(facts)),
             sweet32: Some(suite_verdict(
@@ -208,7 +238,7 @@ impl VulnerabilityFacts {
                 "an RSA EXPORT suite is accepted: a man in the middle can force 512-bit RSA (CVE-2015-0204)",
                 "no RSA EXPORT suite is accepted",
             )),
-            logjam: Some(logjam(facts)),
+            logjam: Some(logjam(facts, evidence)),
             drown: Some(drown(facts)),
             beast: Some(beast(facts)),
             lucky13: Some(suite_verdict(
@@ -511,6 +541,178 @@ fn robot(facts: &TlsFacts, probe: Option<&RobotProbe>) -> Verdict {
     verdict.with(lines)
 }
 
+fn tls1_2_refused(facts: &TlsFacts) -> Verdict {
+    probed(
+        NotVulnerable,
+        "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids",
+    )
+    .with([
+        fact("tls.protocols.tls1_0", &facts.protocols.tls1_0),
+        fact("tls.protocols.tls1_1", &facts.protocols.tls1_1),
+        fact("tls.protocols.tls1_2", &facts.protocols.tls1_2),
+    ])
+}
+
+fn ticketbleed(facts: &TlsFacts, probe: Option<&TicketbleedProbe>) -> Verdict {
+    let Some(probe) = probe else {
+        return if legacy_refused(facts, false) {
+            tls1_2_refused(facts)
+        } else {
+            probed(
+                Inconclusive,
+                "the Ticketbleed test did not run (it needs TLS 1.2)",
+            )
+        };
+    };
+    let mut lines = vec![format!(
+        "ticketbleed probe: TLS 1.2 hello asking for a ticket got {}",
+        describe_hello(&probe.server_hello)
+    )];
+    lines.extend(
+        probe
+            .ticket_length
+            .map(|n| format!("NewSessionTicket with a {n}-byte ticket")),
+    );
+    if let (Some(sent), Some(echo)) = (probe.session_id_sent, &probe.echo) {
+        lines.push(format!(
+            "resumption with a {sent}-byte session id got a {}-byte session id {} ours",
+            echo.length,
+            if echo.starts_with_sent {
+                "starting with"
+            } else {
+                "not starting with"
+            }
+        ));
+    }
+    if let Some(reply) = &probe.reply {
+        lines.push(format!("resumption: {}", describe_reply(reply)));
+    }
+    let verdict = match (&probe.server_hello, probe.ticket_length, &probe.echo) {
+        (TlsReply::ServerHello(info), _, _) if !info.has_extension(35) => probed(
+            NotVulnerable,
+            "no session tickets: the server does not acknowledge the session_ticket extension",
+        ),
+        (_, Some(0), _) => probed(
+            NotVulnerable,
+            "no session tickets: the server acknowledged the extension but issued none",
+        ),
+        (_, _, Some(echo)) => {
+            let sent = probe.session_id_sent.unwrap_or(32);
+            if echo.starts_with_sent && echo.length == 32 && sent < 32 {
+                probed(
+                    Vulnerable,
+                    format!(
+                        "the server echoed our {sent}-byte session id padded to 32 bytes with bytes we never sent: it leaks memory (Ticketbleed, CVE-2016-9244)"
+                    ),
+                )
+            } else if echo.starts_with_sent && echo.length == sent {
+                probed(
+                    NotVulnerable,
+                    "the ticket was accepted and our session id echoed exactly",
+                )
+            } else if !echo.starts_with_sent {
+                probed(
+                    NotVulnerable,
+                    "the server answered the ticket with a session id of its own (a full handshake): nothing of ours echoed",
+                )
+            } else {
+                probed(
+                    Inconclusive,
+                    format!(
+                        "the echoed session id starts with ours but is {} bytes long, neither ours nor 32",
+                        echo.length
+                    ),
+                )
+            }
+        }
+        _ => probed(
+            Inconclusive,
+            probe
+                .skipped
+                .clone()
+                .or_else(|| {
+                    probe
+                        .reply
+                        .as_ref()
+                        .map(|r| format!("the resumption got {}", describe_reply(r)))
+                })
+                .unwrap_or_else(|| "the resumption was not observed".to_string()),
+        ),
+    };
+    verdict.with(lines)
+}
+
+fn client_renegotiation(facts: &TlsFacts, probe: Option<&RenegotiationProbe>) -> Verdict {
+    let Some(probe) = probe else {
+        return if legacy_refused(facts, false) {
+            tls1_2_refused(facts)
+        } else {
+            probed(
+                Inconclusive,
+                "the client-initiated renegotiation test did not run (it needs TLS 1.2)",
+            )
+        };
+    };
+    let mut lines = vec![format!(
+        "client_renegotiation probe: TLS 1.2 hello got {}",
+        describe_hello(&probe.server_hello)
+    )];
+    if let Some(reply) = &probe.reply {
+        lines.push(format!(
+            "encrypted ClientHello after the handshake got {}{}",
+            describe_reply(reply),
+            probe
+                .handshake_type
+                .map(|t| format!(" (handshake message {t})"))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(reason) = &probe.skipped {
+        return probed(Inconclusive, reason.clone()).with(lines);
+    }
+    let verdict = match (&probe.reply, probe.handshake_type) {
+        (
+            Some(RecordReply::Record {
+                content_type: 22, ..
+            }),
+            Some(2),
+        ) => probed(
+            Vulnerable,
+            "the server accepts client-initiated renegotiation: it answered a ClientHello inside the session with a ServerHello, so a client can make it repeat full handshakes (denial of service)",
+        ),
+        (
+            Some(RecordReply::Alert {
+                description: 100, ..
+            }),
+            _,
+        ) => probed(
+            NotVulnerable,
+            "the server refuses client-initiated renegotiation (no_renegotiation alert)",
+        ),
+        (Some(RecordReply::Alert { name, .. }), _) => probed(
+            NotVulnerable,
+            format!("the server refuses client-initiated renegotiation (alert {name})"),
+        ),
+        (Some(RecordReply::Closed | RecordReply::Reset), _) => probed(
+            NotVulnerable,
+            "the server closed the connection at the renegotiation ClientHello",
+        ),
+        (Some(RecordReply::Timeout), _) => probed(
+            NotVulnerable,
+            "the server ignored the renegotiation ClientHello (no answer in time)",
+        ),
+        (Some(reply), _) => probed(
+            Inconclusive,
+            format!(
+                "the renegotiation ClientHello got {}",
+                describe_reply(reply)
+            ),
+        ),
+        (None, _) => probed(Inconclusive, "no renegotiation ClientHello was sent"),
+    };
+    verdict.with(lines)
+}
+
 fn uniform(replies: &[RecordReply]) -> bool {
     replies.windows(2).all(|pair| pair[0] == pair[1])
 }
@@ -580,7 +782,7 @@ fn poodle(facts: &TlsFacts) -> Verdict {
     }
 }
 
-fn logjam(facts: &TlsFacts) -> Verdict {
+fn logjam(facts: &TlsFacts, evidence: &TlsEvidence) -> Verdict {
     let Some(suites) = &facts.accepted_suites else {
         return derived(
             Inconclusive,
@@ -601,17 +803,50 @@ fn logjam(facts: &TlsFacts) -> Verdict {
     }
     let dhe = suites.iter().any(|s| s.key_exchange == "dhe");
     let bits = fact("tls.dhe_prime_bits", &facts.dhe_prime_bits);
-    match (dhe, facts.dhe_prime_bits) {
-        (false, _) => derived(NotVulnerable, "no DHE suite is accepted"),
-        (true, Some(b)) if b < 2048 => derived(
+    let common = common_dhe_prime(evidence);
+    let mut lines = vec![bits];
+    lines.extend(common.map(|p| format!("the DHE prime is {} ({} bits)", p.name, p.bits)));
+    match (dhe, facts.dhe_prime_bits, common) {
+        (false, _, _) => derived(NotVulnerable, "no DHE suite is accepted"),
+        (true, Some(b), Some(prime)) if b < 2048 => derived(
+            Vulnerable,
+            format!("DHE uses a {b}-bit common prime: {} — one precomputation breaks every server that shares it (Logjam)", prime.name),
+        )
+        .with(lines),
+        (true, Some(b), None) if b < 2048 => derived(
             Vulnerable,
             format!("DHE uses a {b}-bit prime: under 2048 bits, within reach of precomputation for widely shared primes (Logjam)"),
         )
-        .with([bits]),
-        (true, Some(_)) => derived(NotVulnerable, "DHE primes have at least 2048 bits").with([bits]),
-        (true, None) => derived(Inconclusive, "DHE is accepted but its prime size was not observed")
-            .with([bits]),
+        .with(lines),
+        (true, Some(_), Some(prime)) => derived(
+            NotVulnerable,
+            format!("DHE primes have at least 2048 bits (the well-known {})", prime.name),
+        )
+        .with(lines),
+        (true, Some(_), None) => derived(NotVulnerable, "DHE primes have at least 2048 bits").with(lines),
+        (true, None, _) => derived(Inconclusive, "DHE is accepted but its prime size was not observed")
+            .with(lines),
     }
+}
+
+/// The well-known prime of the smallest DHE prime any hello read (the enumeration's, or a
+/// `dhe` hello's in older evidence), if it is one.
+fn common_dhe_prime(evidence: &TlsEvidence) -> Option<&'static super::dh_primes::KnownPrime> {
+    evidence
+        .attempts
+        .iter()
+        .filter_map(|a| match &a.reply {
+            TlsReply::ServerHello(info) => match &info.key_exchange {
+                Some(KeyExchangeInfo::Dhe {
+                    prime_bits,
+                    prime_sha256: Some(hash),
+                }) => Some((*prime_bits, hash)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .min_by_key(|(bits, _)| *bits)
+        .and_then(|(_, hash)| super::dh_primes::known_prime(hash))
 }
 
 fn drown(facts: &TlsFacts) -> Verdict {
@@ -766,6 +1001,172 @@ mod tests {
             Inconclusive,
             "a connection that never sent its key exchange decides nothing"
         );
+    }
+
+    fn empty_facts() -> TlsFacts {
+        TlsFacts::derive(&TlsEvidence {
+            endpoint: "127.0.0.1:443".into(),
+            sni: None,
+            error: None,
+            attempts: Vec::new(),
+            handshakes: Vec::new(),
+            certificate_check: None,
+            vulnerabilities: Default::default(),
+        })
+        .facts
+    }
+
+    fn hello(extensions: Vec<u16>) -> TlsReply {
+        TlsReply::ServerHello(crate::evidence::tls::ServerHelloInfo {
+            version: 0x0303,
+            suite: 0xc02f,
+            extensions,
+            ..Default::default()
+        })
+    }
+
+    fn ticketbleed_probe(ticket_length: Option<u32>, echo: Option<(u8, bool)>) -> TicketbleedProbe {
+        TicketbleedProbe {
+            server_hello: hello(vec![35, 0xff01]),
+            ticket_length,
+            skipped: None,
+            session_id_sent: echo.map(|_| 16),
+            echo: echo.map(
+                |(length, starts_with_sent)| crate::evidence::vuln::SessionIdEcho {
+                    length,
+                    starts_with_sent,
+                },
+            ),
+            reply: None,
+        }
+    }
+
+    #[test]
+    fn ticketbleed_needs_a_32_byte_echo_that_starts_with_ours() {
+        let facts = empty_facts();
+        let judge = |probe: TicketbleedProbe| ticketbleed(&facts, Some(&probe));
+        let bleeding = judge(ticketbleed_probe(Some(160), Some((32, true))));
+        assert_eq!(bleeding.status, Vulnerable, "{bleeding:?}");
+        assert_eq!(
+            judge(ticketbleed_probe(Some(160), Some((16, true)))).status,
+            NotVulnerable
+        );
+        assert_eq!(
+            judge(ticketbleed_probe(Some(160), Some((32, false)))).status,
+            NotVulnerable,
+            "a fresh id of the server's own"
+        );
+        assert_eq!(
+            judge(ticketbleed_probe(Some(160), Some((0, false)))).status,
+            NotVulnerable
+        );
+        assert_eq!(
+            judge(ticketbleed_probe(Some(160), Some((20, true)))).status,
+            Inconclusive,
+            "neither ours nor 32 bytes"
+        );
+        let none_issued = judge(ticketbleed_probe(Some(0), None));
+        assert_eq!(none_issued.status, NotVulnerable);
+        assert!(none_issued.reason.starts_with("no session tickets"));
+        let mut unacknowledged = ticketbleed_probe(None, None);
+        unacknowledged.server_hello = hello(vec![0xff01]);
+        let verdict = judge(unacknowledged);
+        assert_eq!(verdict.status, NotVulnerable);
+        assert!(verdict.reason.starts_with("no session tickets"));
+        let mut failed = ticketbleed_probe(None, None);
+        failed.skipped = Some("the key exchange got alert decrypt_error".into());
+        let verdict = judge(failed);
+        assert_eq!(verdict.status, Inconclusive);
+        assert_eq!(verdict.reason, "the key exchange got alert decrypt_error");
+        let mut reset = ticketbleed_probe(Some(160), None);
+        reset.reply = Some(RecordReply::Reset);
+        assert_eq!(judge(reset).status, Inconclusive);
+        assert_eq!(
+            ticketbleed(&facts, None).status,
+            Inconclusive,
+            "not run, TLS 1.2 not known refused"
+        );
+    }
+
+    #[test]
+    fn client_renegotiation_is_vulnerable_only_on_a_server_hello() {
+        let facts = empty_facts();
+        let judge = |reply: Option<RecordReply>, handshake_type: Option<u8>| {
+            client_renegotiation(
+                &facts,
+                Some(&RenegotiationProbe {
+                    server_hello: hello(vec![0xff01]),
+                    skipped: None,
+                    reply,
+                    handshake_type,
+                }),
+            )
+            .status
+        };
+        let record = |content_type| RecordReply::Record {
+            content_type,
+            length: 100,
+        };
+        assert_eq!(judge(Some(record(22)), Some(2)), Vulnerable);
+        assert_eq!(judge(Some(record(22)), Some(0)), Inconclusive);
+        assert_eq!(judge(Some(record(23)), None), Inconclusive);
+        let warning = RecordReply::Alert {
+            level: 1,
+            description: 100,
+            name: "no_renegotiation".into(),
+        };
+        assert_eq!(judge(Some(warning), None), NotVulnerable);
+        assert_eq!(judge(Some(alert(40)), None), NotVulnerable);
+        assert_eq!(judge(Some(RecordReply::Closed), None), NotVulnerable);
+        assert_eq!(judge(Some(RecordReply::Timeout), None), NotVulnerable);
+        assert_eq!(judge(None, None), Inconclusive);
+        let skipped = client_renegotiation(
+            &facts,
+            Some(&RenegotiationProbe {
+                server_hello: TlsReply::Closed,
+                skipped: Some("no suite our TLS 1.2 client speaks".into()),
+                reply: None,
+                handshake_type: None,
+            }),
+        );
+        assert_eq!(skipped.status, Inconclusive);
+        assert!(skipped.reason.contains("no suite"));
+    }
+
+    #[test]
+    fn the_smallest_dhe_prime_is_looked_up_by_its_hash() {
+        let group2 = super::super::dh_primes::KNOWN_PRIMES[1];
+        let attempt = |bits: u32, hash: Option<&str>| crate::evidence::tls::TlsAttempt {
+            purpose: "dhe".into(),
+            protocol: Protocol::Tls1_2,
+            offered_suites: vec![0x009e],
+            offered_groups: Vec::new(),
+            fallback_scsv: false,
+            compression: Vec::new(),
+            reply: TlsReply::ServerHello(crate::evidence::tls::ServerHelloInfo {
+                version: 0x0303,
+                suite: 0x009e,
+                key_exchange: Some(KeyExchangeInfo::Dhe {
+                    prime_bits: bits,
+                    prime_sha256: hash.map(str::to_string),
+                }),
+                ..Default::default()
+            }),
+        };
+        let mut evidence = TlsEvidence {
+            endpoint: "127.0.0.1:443".into(),
+            sni: None,
+            error: None,
+            attempts: vec![attempt(1024, Some(group2.sha256)), attempt(2048, None)],
+            handshakes: Vec::new(),
+            certificate_check: None,
+            vulnerabilities: Default::default(),
+        };
+        assert_eq!(common_dhe_prime(&evidence), Some(&group2));
+        evidence.attempts[0] = attempt(1024, Some(&"ab".repeat(32)));
+        assert_eq!(common_dhe_prime(&evidence), None);
+        evidence.attempts[0] = attempt(1024, None);
+        assert_eq!(common_dhe_prime(&evidence), None, "old evidence: no hash");
     }
 
     #[test]

@@ -12,7 +12,7 @@
 mod dns;
 mod http;
 mod output;
-mod responder;
+pub mod responder;
 mod tls;
 
 use std::io::Read;

@@ -56,6 +56,15 @@ pub struct ClientHelloSpec {
     /// Offer the heartbeat extension (RFC 6520, mode `peer_allowed_to_send`); only the
     /// Heartbleed probe does.
     pub heartbeat: bool,
+    /// The legacy session id: 32 bytes for TLS 1.3 (middlebox compatibility), empty otherwise;
+    /// the Ticketbleed probe sends a short one with its ticket.
+    pub session_id: Vec<u8>,
+    /// The session_ticket extension's body (RFC 5077): empty asks for a ticket, a ticket
+    /// resumes.
+    pub session_ticket: Vec<u8>,
+    /// The renegotiation_info extension's `renegotiated_connection` (RFC 5746): empty on an
+    /// initial handshake, the client's last Finished verify_data on a renegotiation.
+    pub renegotiation_info: Vec<u8>,
 }
 
 impl ClientHelloSpec {
@@ -86,6 +95,13 @@ impl ClientHelloSpec {
             alpn: Vec::new(),
             random,
             heartbeat: false,
+            session_id: if protocol == Protocol::Tls1_3 {
+                vec![0x3c; 32]
+            } else {
+                Vec::new()
+            },
+            session_ticket: Vec::new(),
+            renegotiation_info: Vec::new(),
         }
     }
 
@@ -131,11 +147,8 @@ impl ClientHelloSpec {
     fn body(&self, padding: usize) -> Vec<u8> {
         let mut w = Writer::new();
         w.u16(self.legacy_version()).bytes(&self.random);
-        // A 32-byte session id makes TLS 1.3 middlebox-compatibility mode work; empty otherwise.
         w.prefixed_u8(|w| {
-            if self.protocol == Protocol::Tls1_3 {
-                w.bytes(&[0x3c; 32]);
-            }
+            w.bytes(&self.session_id);
         });
         w.prefixed_u16(|w| {
             for suite in &self.suites {
@@ -212,9 +225,13 @@ impl ClientHelloSpec {
         }
         extension(w, ext::SCT, &|_| {});
         extension(w, ext::EXTENDED_MASTER_SECRET, &|_| {});
-        extension(w, ext::SESSION_TICKET, &|_| {});
+        extension(w, ext::SESSION_TICKET, &|w| {
+            w.bytes(&self.session_ticket);
+        });
         extension(w, ext::RENEGOTIATION_INFO, &|w| {
-            w.u8(0);
+            w.prefixed_u8(|w| {
+                w.bytes(&self.renegotiation_info);
+            });
         });
         if self.protocol == Protocol::Tls1_3 {
             extension(w, ext::SUPPORTED_VERSIONS, &|w| {
@@ -265,7 +282,8 @@ pub fn sslv2_client_hello(ciphers: &[u32]) -> Vec<u8> {
     record.into_bytes()
 }
 
-/// Deterministic filler bytes (randoms need not be secret: no session is ever completed).
+/// Deterministic filler bytes (randoms need not be secret: the hand-built probes never complete
+/// a session; `tls12_client`, which does, draws its own).
 fn pseudo_random_bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
     (0..len)
@@ -446,6 +464,42 @@ mod tests {
         assert!(!has_heartbeat(&spec));
         spec.heartbeat = true;
         assert!(has_heartbeat(&spec));
+    }
+
+    #[test]
+    fn session_id_ticket_and_renegotiation_info_round_trip() {
+        let mut spec = ClientHelloSpec::new(Protocol::Tls1_2, vec![0xc02f], None);
+        spec.session_id = vec![7; 16];
+        spec.session_ticket = vec![9; 100];
+        spec.renegotiation_info = vec![5; 12];
+        let record = spec.to_record();
+        let (_, plaintext) = tls_parser::parse_tls_plaintext(&record).unwrap();
+        let [TlsMessage::Handshake(TlsMessageHandshake::ClientHello(hello))] =
+            plaintext.msg.as_slice()
+        else {
+            panic!("not a ClientHello")
+        };
+        assert_eq!(hello.session_id, Some(&[7u8; 16][..]));
+        let (_, extensions) = parse_tls_extensions(hello.ext.unwrap()).unwrap();
+        assert!(
+            extensions
+                .iter()
+                .any(|e| matches!(e, TlsExtension::SessionTicket(t) if *t == [9u8; 100]))
+        );
+        assert!(
+            extensions
+                .iter()
+                .any(|e| matches!(e, TlsExtension::RenegotiationInfo(r) if *r == [5u8; 12]))
+        );
+        let default = ClientHelloSpec::new(Protocol::Tls1_2, vec![0xc02f], None);
+        let record = default.to_record();
+        let (_, plaintext) = tls_parser::parse_tls_plaintext(&record).unwrap();
+        let [TlsMessage::Handshake(TlsMessageHandshake::ClientHello(hello))] =
+            plaintext.msg.as_slice()
+        else {
+            panic!("not a ClientHello")
+        };
+        assert_eq!(hello.session_id, None, "no session id unless asked");
     }
 
     #[test]

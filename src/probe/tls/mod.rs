@@ -12,6 +12,7 @@ pub mod reply;
 pub mod robot;
 pub mod session;
 pub mod starttls;
+pub mod tls12_client;
 pub mod vuln;
 pub mod wire;
 
@@ -294,12 +295,30 @@ impl<'a> TlsScan<'a> {
                 .find(|(_, suites)| !suites.is_empty())?;
             Some(self.robot(protocol, suites, rsa_leaf.as_deref()).await)
         };
+        // The TLS 1.2 client of these two speaks TLS 1.2 only.
+        let tls1_2 = (accepted.contains(&Protocol::Tls1_2) && self.vuln_probes).then_some(());
+        let ticketbleed = async {
+            tls1_2?;
+            Some(self.ticketbleed().await)
+        };
+        let client_renegotiation = async {
+            tls1_2?;
+            Some(self.client_renegotiation().await)
+        };
         let (
             (groups13, groups12, fallback, compression, handshakes),
-            (heartbleed, ccs_injection, robot),
+            (heartbleed, ccs_injection, robot, ticketbleed, client_renegotiation),
         ) = tokio::join!(
             async { tokio::join!(groups13, groups12, fallback, compression, handshakes) },
-            async { tokio::join!(heartbleed, ccs_injection, robot) }
+            async {
+                tokio::join!(
+                    heartbleed,
+                    ccs_injection,
+                    robot,
+                    ticketbleed,
+                    client_renegotiation
+                )
+            }
         );
         attempts.extend(protocol_attempts);
         attempts.extend(failed_reads.into_iter().flatten());
@@ -319,6 +338,8 @@ impl<'a> TlsScan<'a> {
                 heartbleed,
                 ccs_injection,
                 robot,
+                ticketbleed,
+                client_renegotiation,
             },
         };
         // The chain as served in the clear (TLS 1.3 encrypts it; the rustls handshake covers

@@ -422,7 +422,7 @@ fn ocsp_staple(body: &[u8]) -> Option<&[u8]> {
     (!response.is_empty()).then_some(response)
 }
 
-/// ECDHE group or DHE prime size from a ServerKeyExchange, by the chosen suite's key exchange.
+/// ECDHE group, or DHE prime size and digest, from a ServerKeyExchange, by the chosen suite's key exchange.
 fn parse_key_exchange(suite: u16, body: &[u8]) -> Option<KeyExchangeInfo> {
     use tls_parser::TlsCipherKx;
     let kx = tls_parser::TlsCipherSuite::from_id(suite)?.kx;
@@ -444,7 +444,11 @@ fn parse_key_exchange(suite: u16, body: &[u8]) -> Option<KeyExchangeInfo> {
             let bits = significant.first().map_or(0, |top| {
                 (significant.len() as u32 - 1) * 8 + (8 - top.leading_zeros())
             });
-            Some(KeyExchangeInfo::Dhe { prime_bits: bits })
+            Some(KeyExchangeInfo::Dhe {
+                prime_bits: bits,
+                prime_sha256: (!significant.is_empty())
+                    .then(|| crate::evidence::tls::dh_prime_sha256(significant)),
+            })
         }
         _ => None,
     }
@@ -652,7 +656,10 @@ mod tests {
         };
         assert_eq!(
             info.key_exchange,
-            Some(KeyExchangeInfo::Dhe { prime_bits: 2048 })
+            Some(KeyExchangeInfo::Dhe {
+                prime_bits: 2048,
+                prime_sha256: Some(crate::evidence::tls::dh_prime_sha256(&prime[1..])),
+            })
         );
         assert_eq!(info.certificate_count, Some(1));
 

@@ -3,8 +3,10 @@
 //! records, read the server's next record.
 //!
 //! Like [`super::reply::exchange`], every read has a deadline and a byte cap, and nothing here
-//! panics on hostile bytes. Record contents are never kept: the next record is summarised as a
-//! [`RecordReply`] (alert number, record type and length).
+//! panics on hostile bytes. Record contents are never kept in evidence: the next record is
+//! summarised as a [`RecordReply`] (alert number, record type and length); only the TLS 1.2
+//! client of [`super::tls12_client`] reads raw records ([`Session::read_record`]) to finish a
+//! handshake.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -24,6 +26,7 @@ use crate::tls_registry::alert_name;
 #[derive(Debug)]
 pub struct Session {
     stream: TcpStream,
+    flight: Vec<u8>,
     pending: Vec<u8>,
     max_bytes: usize,
     deadline: Instant,
@@ -51,12 +54,7 @@ impl Session {
         max_bytes: usize,
         deadline: Instant,
     ) -> Result<(Self, ServerHelloInfo), TlsReply> {
-        let mut stream = open(addr, starttls, deadline, max_bytes).await?;
-        match tokio::time::timeout_at(deadline, stream.write_all(hello)).await {
-            Err(_) => return Err(TlsReply::Timeout),
-            Ok(Err(error)) => return Err(io_reply(&error)),
-            Ok(Ok(())) => {}
-        }
+        let mut session = Self::start_via(addr, starttls, hello, max_bytes, deadline).await?;
         let want = Want {
             certificates: true,
             ..Want::default()
@@ -66,15 +64,11 @@ impl Session {
         loop {
             if let Some(end) = flight_end(&received) {
                 return match parse_flight(&received[..end], want, true) {
-                    Flight::Complete(TlsReply::ServerHello(info)) => Ok((
-                        Self {
-                            stream,
-                            pending: received[end..].to_vec(),
-                            max_bytes,
-                            deadline,
-                        },
-                        info,
-                    )),
+                    Flight::Complete(TlsReply::ServerHello(info)) => {
+                        session.pending = received.split_off(end);
+                        session.flight = received;
+                        Ok((session, info))
+                    }
                     Flight::Complete(other) => Err(other),
                     Flight::Incomplete => Err(TlsReply::Malformed {
                         reason: "a ServerHelloDone without a ServerHello".to_string(),
@@ -90,13 +84,44 @@ impl Session {
                     reason: format!("no ServerHelloDone within {max_bytes} bytes"),
                 });
             }
-            match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+            match tokio::time::timeout_at(deadline, session.stream.read(&mut chunk)).await {
                 Err(_) => return Err(ended(&received, TlsReply::Timeout)),
                 Ok(Err(error)) => return Err(ended(&received, io_reply(&error))),
                 Ok(Ok(0)) => return Err(ended(&received, TlsReply::Closed)),
                 Ok(Ok(n)) => received.extend_from_slice(&chunk[..n]),
             }
         }
+    }
+
+    /// Connects (speaking the STARTTLS preamble of `starttls` first) and sends `hello`, reading
+    /// nothing: for an answer that may not end in ServerHelloDone (a resumption), read it with
+    /// [`Session::read_record`].
+    pub async fn start_via(
+        addr: SocketAddr,
+        starttls: Option<StarttlsProtocol>,
+        hello: &[u8],
+        max_bytes: usize,
+        deadline: Instant,
+    ) -> Result<Self, TlsReply> {
+        let mut stream = open(addr, starttls, deadline, max_bytes).await?;
+        match tokio::time::timeout_at(deadline, stream.write_all(hello)).await {
+            Err(_) => return Err(TlsReply::Timeout),
+            Ok(Err(error)) => return Err(io_reply(&error)),
+            Ok(Ok(())) => {}
+        }
+        Ok(Self {
+            stream,
+            flight: Vec::new(),
+            pending: Vec::new(),
+            max_bytes,
+            deadline,
+        })
+    }
+
+    /// The raw records of the first flight, through the one holding ServerHelloDone (empty for
+    /// a session from [`Session::start_via`]).
+    pub fn first_flight(&self) -> &[u8] {
+        &self.flight
     }
 
     /// Sends raw bytes (whole records).
@@ -110,22 +135,53 @@ impl Session {
 
     /// The server's next record, waiting at most `wait` (and never past the session deadline).
     pub async fn next_record(&mut self, wait: Duration) -> RecordReply {
+        match self.take_record(wait, classify_record).await {
+            Ok(reply) | Err(reply) => reply,
+        }
+    }
+
+    /// The server's next record whole: its content type and body, for a client that must read
+    /// it (bounded like [`Session::next_record`]). `Err` is how the connection ended, or bytes
+    /// that are not a TLS record.
+    pub async fn read_record(&mut self, wait: Duration) -> Result<(u8, Vec<u8>), RecordReply> {
+        self.take_record(wait, |bytes| {
+            let (reply, used) = classify_record(bytes)?;
+            let record = match (reply, bytes.get(5..used)) {
+                (RecordReply::Malformed { reason }, _) => Err(RecordReply::Malformed { reason }),
+                (_, Some(body)) => Ok((bytes[0], body.to_vec())),
+                (_, None) => Err(RecordReply::Malformed {
+                    reason: "a record shorter than its header".to_string(),
+                }),
+            };
+            Some((record, used))
+        })
+        .await
+        .and_then(|record| record)
+    }
+
+    /// Reads until `take` finds a whole record in the pending bytes; `take` returns what it
+    /// made of it and how many bytes it used.
+    async fn take_record<T>(
+        &mut self,
+        wait: Duration,
+        take: impl Fn(&[u8]) -> Option<(T, usize)>,
+    ) -> Result<T, RecordReply> {
         let until = self.deadline.min(Instant::now() + wait);
         let mut chunk = vec![0u8; 8192];
         loop {
-            if let Some((reply, used)) = classify_record(&self.pending) {
-                self.pending.drain(..used);
-                return reply;
+            if let Some((value, used)) = take(&self.pending) {
+                self.pending.drain(..used.min(self.pending.len()));
+                return Ok(value);
             }
             if self.pending.len() >= self.max_bytes {
-                return RecordReply::Malformed {
+                return Err(RecordReply::Malformed {
                     reason: format!("no complete record within {} bytes", self.max_bytes),
-                };
+                });
             }
             match tokio::time::timeout_at(until, self.stream.read(&mut chunk)).await {
-                Err(_) => return RecordReply::Timeout,
-                Ok(Err(error)) => return io_record_reply(&error),
-                Ok(Ok(0)) => return RecordReply::Closed,
+                Err(_) => return Err(RecordReply::Timeout),
+                Ok(Err(error)) => return Err(io_record_reply(&error)),
+                Ok(Ok(0)) => return Err(RecordReply::Closed),
                 Ok(Ok(n)) => {
                     let room = self.max_bytes.saturating_sub(self.pending.len());
                     self.pending.extend_from_slice(&chunk[..n.min(room)]);
