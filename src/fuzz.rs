@@ -15,6 +15,22 @@ use crate::facts::catalogue::Catalogue;
 use crate::facts::csp::{CspFacts, CspInput};
 use crate::probe::tls::reply::{Want, parse_flight, parse_server_hello};
 
+/// `count` deterministic pseudo-random byte strings of up to `max_len` bytes (xorshift from
+/// `seed`), for the unit tests that feed a reader garbage without a corpus.
+pub fn random_inputs(seed: u64, count: usize, max_len: u64) -> impl Iterator<Item = Vec<u8>> {
+    let mut state = seed.max(1);
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..count).map(move |_| {
+        let len = next() % (max_len + 1);
+        (0..len).map(|_| next() as u8).collect()
+    })
+}
+
 /// A fuzz target: its name (the corpus directory) and its entry point.
 pub type Target = (&'static str, fn(&[u8]));
 

@@ -362,15 +362,10 @@ fn probe_lines(name: &str, probe: &ActiveProbe) -> Vec<String> {
 fn heartbleed(facts: &TlsFacts, probe: Option<&ActiveProbe>) -> Verdict {
     let Some(probe) = probe else {
         return if legacy_refused(facts, false) {
-            probed(
-                NotVulnerable,
+            tls1_3_only(
+                facts,
                 "TLS 1.0–1.2 are refused; TLS 1.3 has no heartbeat extension",
             )
-            .with([
-                fact("tls.protocols.tls1_0", &facts.protocols.tls1_0),
-                fact("tls.protocols.tls1_1", &facts.protocols.tls1_1),
-                fact("tls.protocols.tls1_2", &facts.protocols.tls1_2),
-            ])
         } else {
             probed(Inconclusive, "the Heartbleed probe did not run")
         };
@@ -541,12 +536,9 @@ fn robot(facts: &TlsFacts, probe: Option<&RobotProbe>) -> Verdict {
     verdict.with(lines)
 }
 
-fn tls1_2_refused(facts: &TlsFacts) -> Verdict {
-    probed(
-        NotVulnerable,
-        "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids",
-    )
-    .with([
+/// Not vulnerable because only TLS 1.3 is spoken, for `reason`, with the facts that show it.
+fn tls1_3_only(facts: &TlsFacts, reason: &str) -> Verdict {
+    probed(NotVulnerable, reason).with([
         fact("tls.protocols.tls1_0", &facts.protocols.tls1_0),
         fact("tls.protocols.tls1_1", &facts.protocols.tls1_1),
         fact("tls.protocols.tls1_2", &facts.protocols.tls1_2),
@@ -556,7 +548,10 @@ fn tls1_2_refused(facts: &TlsFacts) -> Verdict {
 fn ticketbleed(facts: &TlsFacts, probe: Option<&TicketbleedProbe>) -> Verdict {
     let Some(probe) = probe else {
         return if legacy_refused(facts, false) {
-            tls1_2_refused(facts)
+            tls1_3_only(
+                facts,
+                "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids",
+            )
         } else {
             probed(
                 Inconclusive,
@@ -645,7 +640,10 @@ fn ticketbleed(facts: &TlsFacts, probe: Option<&TicketbleedProbe>) -> Verdict {
 fn client_renegotiation(facts: &TlsFacts, probe: Option<&RenegotiationProbe>) -> Verdict {
     let Some(probe) = probe else {
         return if legacy_refused(facts, false) {
-            tls1_2_refused(facts)
+            tls1_3_only(
+                facts,
+                "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids",
+            )
         } else {
             probed(
                 Inconclusive,

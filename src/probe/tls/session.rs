@@ -321,16 +321,7 @@ mod tests {
 
     #[test]
     fn random_bytes_never_panic() {
-        let mut state: u64 = 0x5eed;
-        for _ in 0..5000 {
-            let bytes: Vec<u8> = (0..(state % 64) as usize)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect();
+        for bytes in crate::fuzz::random_inputs(0x5eed, 5000, 64) {
             let _ = flight_end(&bytes);
             let _ = classify_record(&bytes);
         }

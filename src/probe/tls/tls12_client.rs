@@ -677,16 +677,7 @@ mod tests {
 
     #[test]
     fn hostile_flights_are_errors_not_panics() {
-        let mut state: u64 = 0x7e11;
-        for _ in 0..3000 {
-            let bytes: Vec<u8> = (0..(state % 96) as usize)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect();
+        for bytes in crate::fuzz::random_inputs(0x7e11, 3000, 96) {
             let client = Tls12Client::new(hello_spec("a.test"));
             assert!(client.key_exchange(&bytes).is_err());
             let _ = server_hello_session_id(&bytes);
