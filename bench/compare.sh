@@ -62,6 +62,7 @@ e2e_make_pki "$work"
 e2e_start_nginx "$work" legacy intermediate
 
 in_ns() { ip netns exec "$ns" "$@"; }
+# shellcheck disable=SC2016 # awk's own $6
 active_opens() { in_ns awk '/^Tcp:/ { n++; if (n == 2) print $6 }' /proc/net/snmp; }
 
 # measure LABEL SITE OUTPUT CMD...: one timed run inside the namespace; appends
