@@ -14,11 +14,6 @@
 # Exit status: 0 when every expectation holds (or the servers cannot be installed: SKIP), 1
 # otherwise. Wall times are printed, never judged.
 #
-# Known problems (kept out of the expectations, reported instead):
-# - DNSSEC with a KSK/ZSK split under a `--trust-anchor` below the root: the validator
-#   (hickory 0.26) looks up the zone's DS record even though an anchored key signs the DNSKEY
-#   set, cannot validate the DS answer without the parent zone, and calls the zone bogus. The
-#   lab zone is therefore signed with one combined key (CSK), which validates as secure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/e2e/lib.sh

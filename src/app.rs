@@ -245,7 +245,9 @@ async fn audit(args: AuditArgs) -> Result<Exit> {
         };
         Some(
             Validator::new(&args.resolvers, anchors, Duration::from_secs(3))
-                .map_err(|e| usage(format!("error: {e}")))?,
+                .map_err(|e| usage(format!("error: {e}")))?
+                .trust_anchored_key_sets()
+                .await,
         )
     };
     let config = ProbeConfig {

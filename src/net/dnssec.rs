@@ -37,12 +37,12 @@ use hickory_resolver::net::dnssec::DnssecDnsHandle;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::xfer::FirstAnswer;
 use hickory_resolver::net::{DnsError, DnsHandle, NetError, RetryDnsHandle};
-use hickory_resolver::proto::dnssec::rdata::{DNSSECRData, SIG};
-use hickory_resolver::proto::dnssec::{Proof, TrustAnchors};
+use hickory_resolver::proto::dnssec::rdata::{DNSKEY, DNSSECRData, SIG};
+use hickory_resolver::proto::dnssec::{Proof, TrustAnchors, Verifier};
 use hickory_resolver::proto::op::{
     DnsRequest, DnsRequestOptions, DnsResponse, Query, ResponseCode,
 };
-use hickory_resolver::proto::rr::{LowerName, Name, RData, Record, RecordType};
+use hickory_resolver::proto::rr::{DNSClass, LowerName, Name, RData, Record, RecordType};
 use hickory_resolver::proto::serialize::txt::trust_anchor::{Entry, Parser};
 use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
 
@@ -243,6 +243,72 @@ impl Validator {
             timeout,
             log: Arc::default(),
         })
+    }
+
+    /// Trusts every key of an anchored zone's DNSKEY set that an anchored key signs (RFC 4035
+    /// section 5: a trust anchor authenticates its zone's key set). A zone signed with a
+    /// separate KSK and ZSK and anchored by its KSK then validates; without this, the validator
+    /// would look for the zone's DS record in a parent a lab zone does not have. A set that
+    /// cannot be fetched or is not signed by an anchored key adds nothing.
+    pub async fn trust_anchored_key_sets(mut self) -> Self {
+        let mut keys = (*self.anchors.keys).clone();
+        let mut added = false;
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+        for zone in self.anchors.zones.clone() {
+            if zone.is_root() {
+                continue;
+            }
+            let query = Query::query(zone.clone(), RecordType::DNSKEY);
+            let lookup = self.plain.lookup(query, options()).first_answer();
+            let Ok(Ok(response)) = tokio::time::timeout(self.timeout * 2, lookup).await else {
+                continue;
+            };
+            let owner = LowerName::new(&zone);
+            let set: Vec<&Record> = response
+                .answers
+                .iter()
+                .filter(|r| r.record_type() == RecordType::DNSKEY && r.name == zone)
+                .take(MAX_RECORDS)
+                .collect();
+            let dnskeys: Vec<&DNSKEY> = set
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RData::DNSSEC(DNSSECRData::DNSKEY(key)) => Some(key),
+                    _ => None,
+                })
+                .collect();
+            let signed = response.answers.iter().any(|r| {
+                let RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) = &r.data else {
+                    return false;
+                };
+                let input = rrsig.input();
+                input.type_covered == RecordType::DNSKEY
+                    && input.sig_inception.get() <= now
+                    && now <= input.sig_expiration.get()
+                    && dnskeys.iter().any(|key| {
+                        keys.contains_with_name(key.public_key(), &owner)
+                            && key.calculate_key_tag().ok() == Some(input.key_tag)
+                            && key
+                                .verify_rrsig(&zone, DNSClass::IN, rrsig, set.iter().copied())
+                                .is_ok()
+                    })
+            });
+            if signed {
+                for key in &dnskeys {
+                    added |= keys.insert_with_name(key.public_key(), owner.clone());
+                }
+            }
+        }
+        if added {
+            self.anchors.keys = Arc::new(keys);
+            self.secure = DnssecDnsHandle::with_trust_anchor(
+                self.plain.clone(),
+                Arc::clone(&self.anchors.keys),
+            );
+        }
+        self
     }
 
     /// A clone sharing the name servers and cache, with its own empty lookup log.
