@@ -361,14 +361,12 @@ fn probe_lines(name: &str, probe: &ActiveProbe) -> Vec<String> {
 
 fn heartbleed(facts: &TlsFacts, probe: Option<&ActiveProbe>) -> Verdict {
     let Some(probe) = probe else {
-        return if legacy_refused(facts, false) {
-            tls1_3_only(
-                facts,
-                "TLS 1.0–1.2 are refused; TLS 1.3 has no heartbeat extension",
-            )
-        } else {
-            probed(Inconclusive, "the Heartbleed probe did not run")
-        };
+        return without_probe(
+            facts,
+            false,
+            "TLS 1.0–1.2 are refused; TLS 1.3 has no heartbeat extension",
+            "the Heartbleed probe did not run",
+        );
     };
     let lines = probe_lines("heartbleed", probe);
     let verdict = match (&probe.server_hello, &probe.reply) {
@@ -411,14 +409,12 @@ fn heartbleed(facts: &TlsFacts, probe: Option<&ActiveProbe>) -> Verdict {
 
 fn ccs_injection(facts: &TlsFacts, probe: Option<&ActiveProbe>) -> Verdict {
     let Some(probe) = probe else {
-        return if legacy_refused(facts, true) {
-            probed(
-                NotVulnerable,
-                "SSLv3 and TLS 1.0–1.2 are refused; TLS 1.3 ignores ChangeCipherSpec",
-            )
-        } else {
-            probed(Inconclusive, "the CCS-injection probe did not run")
-        };
+        return without_probe(
+            facts,
+            true,
+            "SSLv3 and TLS 1.0–1.2 are refused; TLS 1.3 ignores ChangeCipherSpec",
+            "the CCS-injection probe did not run",
+        );
     };
     let lines = probe_lines("ccs_injection", probe);
     let verdict = match &probe.reply {
@@ -536,6 +532,17 @@ fn robot(facts: &TlsFacts, probe: Option<&RobotProbe>) -> Verdict {
     verdict.with(lines)
 }
 
+/// The verdict of an active probe that did not run: not vulnerable for `refused` when the
+/// server speaks none of the versions the flaw needs (SSLv3 too with `include_ssl3`), else
+/// inconclusive for `not_run`.
+fn without_probe(facts: &TlsFacts, include_ssl3: bool, refused: &str, not_run: &str) -> Verdict {
+    if legacy_refused(facts, include_ssl3) {
+        tls1_3_only(facts, refused)
+    } else {
+        probed(Inconclusive, not_run)
+    }
+}
+
 /// Not vulnerable because only TLS 1.3 is spoken, for `reason`, with the facts that show it.
 fn tls1_3_only(facts: &TlsFacts, reason: &str) -> Verdict {
     probed(NotVulnerable, reason).with([
@@ -547,17 +554,12 @@ fn tls1_3_only(facts: &TlsFacts, reason: &str) -> Verdict {
 
 fn ticketbleed(facts: &TlsFacts, probe: Option<&TicketbleedProbe>) -> Verdict {
     let Some(probe) = probe else {
-        return if legacy_refused(facts, false) {
-            tls1_3_only(
-                facts,
-                "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids",
-            )
-        } else {
-            probed(
-                Inconclusive,
-                "the Ticketbleed test did not run (it needs TLS 1.2)",
-            )
-        };
+        return without_probe(
+            facts,
+            false,
+            "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids",
+            "the Ticketbleed test did not run (it needs TLS 1.2)",
+        );
     };
     let mut lines = vec![format!(
         "ticketbleed probe: TLS 1.2 hello asking for a ticket got {}",
@@ -639,17 +641,12 @@ fn ticketbleed(facts: &TlsFacts, probe: Option<&TicketbleedProbe>) -> Verdict {
 
 fn client_renegotiation(facts: &TlsFacts, probe: Option<&RenegotiationProbe>) -> Verdict {
     let Some(probe) = probe else {
-        return if legacy_refused(facts, false) {
-            tls1_3_only(
-                facts,
-                "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids",
-            )
-        } else {
-            probed(
-                Inconclusive,
-                "the client-initiated renegotiation test did not run (it needs TLS 1.2)",
-            )
-        };
+        return without_probe(
+            facts,
+            false,
+            "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids",
+            "the client-initiated renegotiation test did not run (it needs TLS 1.2)",
+        );
     };
     let mut lines = vec![format!(
         "client_renegotiation probe: TLS 1.2 hello got {}",
