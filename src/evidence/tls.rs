@@ -165,6 +165,19 @@ impl TlsAttempt {
 }
 
 impl TlsEvidence {
+    /// The record of a scan that could not start: `endpoint` (`HOST:PORT`) did not resolve.
+    pub fn unresolved(endpoint: String, error: ProbeError) -> Self {
+        Self {
+            endpoint,
+            sni: None,
+            error: Some(error),
+            attempts: Vec::new(),
+            handshakes: Vec::new(),
+            certificate_check: None,
+            vulnerabilities: Default::default(),
+        }
+    }
+
     /// The first ServerHello that carried a certificate chain read raw from a TLS ≤ 1.2
     /// Certificate message (a `certificate` attempt in older evidence, else the best
     /// version's `protocol` attempt).

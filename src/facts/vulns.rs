@@ -532,6 +532,11 @@ fn robot(facts: &TlsFacts, probe: Option<&RobotProbe>) -> Verdict {
     verdict.with(lines)
 }
 
+/// Why a server that speaks only TLS 1.3 is safe from the TLS 1.2 session flaws (Ticketbleed,
+/// client-initiated renegotiation).
+const NO_TLS1_2: &str =
+    "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids";
+
 /// The verdict of an active probe that did not run: not vulnerable for `refused` when the
 /// server speaks none of the versions the flaw needs (SSLv3 too with `include_ssl3`), else
 /// inconclusive for `not_run`.
@@ -557,7 +562,7 @@ fn ticketbleed(facts: &TlsFacts, probe: Option<&TicketbleedProbe>) -> Verdict {
         return without_probe(
             facts,
             false,
-            "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids",
+            NO_TLS1_2,
             "the Ticketbleed test did not run (it needs TLS 1.2)",
         );
     };
@@ -644,7 +649,7 @@ fn client_renegotiation(facts: &TlsFacts, probe: Option<&RenegotiationProbe>) ->
         return without_probe(
             facts,
             false,
-            "TLS 1.0–1.2 are refused; TLS 1.3 has neither renegotiation nor these session ids",
+            NO_TLS1_2,
             "the client-initiated renegotiation test did not run (it needs TLS 1.2)",
         );
     };

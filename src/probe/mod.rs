@@ -378,15 +378,10 @@ async fn scan_tls(
             (tls, starttls)
         }
         Err(error) => (
-            Some(TlsEvidence {
-                endpoint: format!("{}:{}", target.host, target.https_port),
-                sni: None,
-                error: Some(error),
-                attempts: Vec::new(),
-                handshakes: Vec::new(),
-                certificate_check: None,
-                vulnerabilities: Default::default(),
-            }),
+            Some(TlsEvidence::unresolved(
+                format!("{}:{}", target.host, target.https_port),
+                error,
+            )),
             None,
         ),
     }

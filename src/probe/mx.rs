@@ -82,15 +82,10 @@ impl MxProbe<'_> {
         let addr = match self.resolver.addresses(&mx.host, SMTP_PORT).await {
             Ok(addresses) => addresses.first().copied(),
             Err(error) => {
-                evidence.tls = Some(TlsEvidence {
-                    endpoint: format!("{}:{SMTP_PORT}", mx.host),
-                    sni: None,
-                    error: Some(error),
-                    attempts: Vec::new(),
-                    handshakes: Vec::new(),
-                    certificate_check: None,
-                    vulnerabilities: Default::default(),
-                });
+                evidence.tls = Some(TlsEvidence::unresolved(
+                    format!("{}:{SMTP_PORT}", mx.host),
+                    error,
+                ));
                 return evidence;
             }
         };

@@ -263,13 +263,14 @@ impl<'a> TlsScan<'a> {
             Some(self.attempt("compression", spec, Want::default()).await)
         };
         let handshakes = self.handshakes(&accepted);
-        // 4. Active vulnerability probes, only where they can apply.
+        // 4. Active vulnerability probes, only where they can apply (nowhere when left out).
+        let probe_versions: &[Protocol] = if self.vuln_probes { &accepted } else { &[] };
         let tls_top = [Protocol::Tls1_2, Protocol::Tls1_1, Protocol::Tls1_0]
             .into_iter()
-            .find(|p| accepted.contains(p) && self.vuln_probes);
+            .find(|p| probe_versions.contains(p));
         let heartbleed = async { Some(self.heartbleed(tls_top?).await) };
         let ccs_injection = async {
-            let protocol = legacy_top.filter(|_| self.vuln_probes)?;
+            let protocol = legacy_top.filter(|p| probe_versions.contains(p))?;
             Some(self.ccs_injection(protocol).await)
         };
         // The RSA key of the leaf read raw, when the hello that read it was answered with an
@@ -290,13 +291,13 @@ impl<'a> TlsScan<'a> {
         let robot = async {
             let (protocol, suites) = [Protocol::Tls1_2, Protocol::Tls1_1, Protocol::Tls1_0]
                 .into_iter()
-                .filter(|p| accepted.contains(p) && self.vuln_probes)
+                .filter(|p| probe_versions.contains(p))
                 .map(|p| (p, rsa_key_exchange(&suites_of(p))))
                 .find(|(_, suites)| !suites.is_empty())?;
             Some(self.robot(protocol, suites, rsa_leaf.as_deref()).await)
         };
         // The TLS 1.2 client of these two speaks TLS 1.2 only.
-        let tls1_2 = (accepted.contains(&Protocol::Tls1_2) && self.vuln_probes).then_some(());
+        let tls1_2 = probe_versions.contains(&Protocol::Tls1_2).then_some(());
         let ticketbleed = async {
             tls1_2?;
             Some(self.ticketbleed().await)

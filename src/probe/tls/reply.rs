@@ -520,21 +520,7 @@ mod tests {
     use super::*;
     use crate::probe::tls::wire::Writer;
 
-    fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u8(content_type).u16(0x0303).prefixed_u16(|w| {
-            w.bytes(body);
-        });
-        w.into_bytes()
-    }
-
-    fn handshake(message_type: u8, body: &[u8]) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u8(message_type).prefixed_u24(|w| {
-            w.bytes(body);
-        });
-        w.into_bytes()
-    }
+    use crate::probe::tls::wire::{handshake_message as handshake, tls12_record as record};
 
     pub(crate) fn server_hello(
         version: u16,

@@ -140,6 +140,15 @@ impl Session {
         }
     }
 
+    /// Sends `bytes`, then summarises the server's next record (waiting up to `wait`); a
+    /// failed send is the answer.
+    pub async fn ask(&mut self, bytes: &[u8], wait: Duration) -> RecordReply {
+        match self.send(bytes).await {
+            Ok(()) => self.next_record(wait).await,
+            Err(reply) => reply,
+        }
+    }
+
     /// The server's next record whole: its content type and body, for a client that must read
     /// it (bounded like [`Session::next_record`]). `Err` is how the connection ended, or bytes
     /// that are not a TLS record.
@@ -271,15 +280,8 @@ pub fn classify_record(bytes: &[u8]) -> Option<(RecordReply, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::tls::wire::Writer;
 
-    fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u8(content_type).u16(0x0303).prefixed_u16(|w| {
-            w.bytes(body);
-        });
-        w.into_bytes()
-    }
+    use crate::probe::tls::wire::tls12_record as record;
 
     #[test]
     fn flight_ends_after_the_record_holding_server_hello_done() {

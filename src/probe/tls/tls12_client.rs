@@ -18,7 +18,7 @@
 use aws_lc_rs::{aead, agreement, digest, hmac};
 
 use super::hello::ClientHelloSpec;
-use super::wire::{Reader, Writer};
+use super::wire::{Reader, Writer, handshake_message, tls12_record};
 use crate::tls_registry::Protocol;
 
 /// The suites this client speaks: ECDHE with RSA or ECDSA, AES-GCM.
@@ -262,9 +262,9 @@ impl Tls12Client {
         let mut cleartext = Vec::new();
         if server.certificate_request {
             // An empty certificate_list: this client has no certificate (RFC 5246 7.4.6).
-            cleartext.extend(message(11, &[0, 0, 0]));
+            cleartext.extend(handshake_message(11, &[0, 0, 0]));
         }
-        cleartext.extend(message(16, &{
+        cleartext.extend(handshake_message(16, &{
             let mut w = Writer::new();
             w.prefixed_u8(|w| {
                 w.bytes(public.as_ref());
@@ -301,11 +301,11 @@ impl Tls12Client {
             &hash.digest(&self.transcript),
             12,
         );
-        let finished = message(20, &verify);
+        let finished = handshake_message(20, &verify);
         self.transcript.extend_from_slice(&finished);
 
-        let mut flight = record(22, &cleartext);
-        flight.extend(record(20, &[1]));
+        let mut flight = tls12_record(22, &cleartext);
+        flight.extend(tls12_record(20, &[1]));
         flight.extend(client.seal(22, &finished)?);
         Ok((
             flight,
@@ -584,22 +584,6 @@ pub fn server_hello_session_id(handshake: &[u8]) -> Option<Result<Vec<u8>, Clien
     )
 }
 
-fn message(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.u8(kind).prefixed_u24(|w| {
-        w.bytes(body);
-    });
-    w.into_bytes()
-}
-
-fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.u8(content_type).u16(0x0303).prefixed_u16(|w| {
-        w.bytes(body);
-    });
-    w.into_bytes()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -686,9 +670,13 @@ mod tests {
         // A ServerHello choosing a suite this client does not speak.
         let mut hello = Writer::new();
         hello.u16(0x0303).bytes(&[0; 32]).u8(0).u16(0x009c).u8(0);
-        let flight = record(
+        let flight = tls12_record(
             22,
-            &[message(2, &hello.into_bytes()), message(14, &[])].concat(),
+            &[
+                handshake_message(2, &hello.into_bytes()),
+                handshake_message(14, &[]),
+            ]
+            .concat(),
         );
         assert_eq!(
             client.key_exchange(&flight).err(),
@@ -707,7 +695,7 @@ mod tests {
             })
             .u16(0xc02f)
             .u8(0);
-        let message = message(2, &hello.into_bytes());
+        let message = handshake_message(2, &hello.into_bytes());
         assert_eq!(server_hello_session_id(&message), Some(Ok(vec![9; 32])));
         assert_eq!(server_hello_session_id(&message[..20]), None);
         assert!(matches!(

@@ -109,10 +109,7 @@ impl TlsScan<'_> {
             return not_sent(protocol, summary(info));
         }
         let request = heartbeat_request(info.negotiated());
-        let reply = match session.send(&request).await {
-            Ok(()) => session.next_record(self.reply_wait()).await,
-            Err(reply) => reply,
-        };
+        let reply = session.ask(&request, self.reply_wait()).await;
         ActiveProbe {
             protocol,
             server_hello: summary(info),
@@ -133,10 +130,7 @@ impl TlsScan<'_> {
             Err(reply) => return not_sent(protocol, reply),
         };
         let ccs = robot::change_cipher_spec(info.negotiated());
-        let reply = match session.send(&[ccs, ccs].concat()).await {
-            Ok(()) => session.next_record(self.reply_wait()).await,
-            Err(reply) => reply,
-        };
+        let reply = session.ask(&[ccs, ccs].concat(), self.reply_wait()).await;
         ActiveProbe {
             protocol,
             server_hello: summary(info),
@@ -236,10 +230,7 @@ impl TlsScan<'_> {
             return (RecordReply::NotSent { reason }, hello_seen);
         }
         let flight = robot::key_exchange_flight(version, encrypted);
-        let reply = match session.send(&flight).await {
-            Ok(()) => session.next_record(self.reply_wait()).await,
-            Err(reply) => reply,
-        };
+        let reply = session.ask(&flight, self.reply_wait()).await;
         (reply, hello_seen)
     }
 

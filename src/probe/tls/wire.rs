@@ -98,6 +98,24 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A TLS 1.2 record (version 3.3) of `content_type` carrying `body`.
+pub fn tls12_record(content_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.u8(content_type).u16(0x0303).prefixed_u16(|w| {
+        w.bytes(body);
+    });
+    w.into_bytes()
+}
+
+/// A handshake message: its type, then `body` behind a 24-bit length.
+pub fn handshake_message(kind: u8, body: &[u8]) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.u8(kind).prefixed_u24(|w| {
+        w.bytes(body);
+    });
+    w.into_bytes()
+}
+
 /// A growable buffer with big-endian writers and length-prefixed sections.
 #[derive(Debug, Clone, Default)]
 pub struct Writer {
