@@ -178,6 +178,24 @@ impl TlsEvidence {
         }
     }
 
+    /// The smallest DHE prime any hello read from a ServerKeyExchange (the enumeration's, or a
+    /// `dhe` hello's in older evidence): its size in bits and, when recorded, its SHA-256.
+    pub fn smallest_dhe_prime(&self) -> Option<(u32, Option<&str>)> {
+        self.attempts
+            .iter()
+            .filter_map(|a| match &a.reply {
+                TlsReply::ServerHello(info) => match &info.key_exchange {
+                    Some(KeyExchangeInfo::Dhe {
+                        prime_bits,
+                        prime_sha256,
+                    }) => Some((*prime_bits, prime_sha256.as_deref())),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .min_by_key(|(bits, _)| *bits)
+    }
+
     /// The first ServerHello that carried a certificate chain read raw from a TLS ≤ 1.2
     /// Certificate message (a `certificate` attempt in older evidence, else the best
     /// version's `protocol` attempt).

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ciphers::{Strength, SuiteFacts};
 use crate::evidence::tls::{
-    HandshakeOutcome, KeyExchangeInfo, TlsAttempt, TlsEvidence, TlsReply, server_preference,
+    HandshakeOutcome, TlsAttempt, TlsEvidence, TlsReply, server_preference,
 };
 use crate::tls_registry::{Protocol, alert_name, group_name};
 
@@ -377,18 +377,7 @@ impl TlsFacts {
             facts.groups.tls1_2 = Some(groups12.iter().map(|g| group_name(*g)).collect());
         }
 
-        // Every hello that read a DHE ServerKeyExchange (a `dhe` hello in older evidence).
-        facts.dhe_prime_bits = evidence
-            .attempts
-            .iter()
-            .filter_map(|a| match &a.reply {
-                TlsReply::ServerHello(info) => match info.key_exchange {
-                    Some(KeyExchangeInfo::Dhe { prime_bits, .. }) => Some(prime_bits),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .min();
+        facts.dhe_prime_bits = evidence.smallest_dhe_prime().map(|(bits, _)| bits);
 
         derive_protections(&mut facts, evidence, &accepted, &mut unobserved);
         if !facts.protocols_errors.is_empty() {

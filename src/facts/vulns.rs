@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ciphers::SuiteFacts;
 use super::tls::TlsFacts;
-use crate::evidence::tls::{KeyExchangeInfo, TlsEvidence, TlsReply};
+use crate::evidence::tls::{TlsEvidence, TlsReply};
 use crate::evidence::vuln::{
     ActiveProbe, ROBOT_VARIANTS, RecordReply, RenegotiationProbe, RobotProbe, TicketbleedProbe,
 };
@@ -829,24 +829,10 @@ fn logjam(facts: &TlsFacts, evidence: &TlsEvidence) -> Verdict {
     }
 }
 
-/// The well-known prime of the smallest DHE prime any hello read (the enumeration's, or a
-/// `dhe` hello's in older evidence), if it is one.
+/// The well-known prime of the smallest DHE prime any hello read, if it is one.
 fn common_dhe_prime(evidence: &TlsEvidence) -> Option<&'static super::dh_primes::KnownPrime> {
-    evidence
-        .attempts
-        .iter()
-        .filter_map(|a| match &a.reply {
-            TlsReply::ServerHello(info) => match &info.key_exchange {
-                Some(KeyExchangeInfo::Dhe {
-                    prime_bits,
-                    prime_sha256: Some(hash),
-                }) => Some((*prime_bits, hash)),
-                _ => None,
-            },
-            _ => None,
-        })
-        .min_by_key(|(bits, _)| *bits)
-        .and_then(|(_, hash)| super::dh_primes::known_prime(hash))
+    let (_, hash) = evidence.smallest_dhe_prime()?;
+    super::dh_primes::known_prime(hash?)
 }
 
 fn drown(facts: &TlsFacts) -> Verdict {
@@ -903,6 +889,7 @@ fn beast(facts: &TlsFacts) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::tls::KeyExchangeInfo;
     use crate::tls_registry::Protocol;
 
     fn alert(description: u8) -> RecordReply {

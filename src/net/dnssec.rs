@@ -253,9 +253,7 @@ impl Validator {
     pub async fn trust_anchored_key_sets(mut self) -> Self {
         let mut keys = (*self.anchors.keys).clone();
         let mut added = false;
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+        let now = unix_now();
         for zone in self.anchors.zones.clone() {
             if zone.is_root() {
                 continue;
@@ -285,8 +283,8 @@ impl Validator {
                 };
                 let input = rrsig.input();
                 input.type_covered == RecordType::DNSKEY
-                    && input.sig_inception.get() <= now
-                    && now <= input.sig_expiration.get()
+                    && u64::from(input.sig_inception.get()) <= now
+                    && now <= u64::from(input.sig_expiration.get())
                     && dnskeys.iter().any(|key| {
                         keys.contains_with_name(key.public_key(), &owner)
                             && key.calculate_key_tag().ok() == Some(input.key_tag)
@@ -526,9 +524,7 @@ impl Validator {
                 ),
             };
         };
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = unix_now();
         if let Some(expired) = signatures
             .iter()
             .map(|s| u64::from(s.input().sig_expiration.get()))
@@ -629,6 +625,13 @@ impl Validator {
             )),
         }
     }
+}
+
+/// Seconds since the Unix epoch, to compare with RRSIG validity times.
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Query options: recursion desired, EDNS with the DO bit (ask for RRSIGs and NSEC records).
